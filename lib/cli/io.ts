@@ -1,0 +1,28 @@
+/** Where a command reads its inputs and writes its outputs; the CLI never touches process.* itself. */
+export interface CliIo {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  cwd: string;
+  /** Abort when the runner is interrupted (SIGINT/SIGTERM), so long commands can tear down. */
+  signal?: AbortSignal;
+}
+
+/** One subcommand: its name, a one-line summary, its usage text, and what it does. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Runs with the arguments after the command name; returns the exit code. */
+  run(io: CliIo, args: readonly string[]): Promise<number>;
+}
+
+/** Exit codes shared by every command. */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  fatal: 2,
+  usage: 64,
+  config: 78,
+} as const;

@@ -1,0 +1,190 @@
+/**
+ * The configuration table: every variable the tool reads, with the seed's names and defaults,
+ * the legacy names upstream scripts also write (read only when the main name is absent),
+ * how a value is parsed, and what is allowed. The README's configuration table mirrors it.
+ */
+
+/** A parse failure: what is allowed, for the error message. */
+export class ValueRejected extends Error {}
+
+/** One row of the table. */
+export interface VariableSpec<T> {
+  name: string;
+  legacy?: readonly string[];
+  default: T;
+  allowed: string;
+  description: string;
+  parse(raw: string): T;
+}
+
+function variable<T>(spec: VariableSpec<T>): VariableSpec<T> {
+  return spec;
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off', '']);
+
+function parseBool(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (TRUE.has(value)) return true;
+  if (FALSE.has(value)) return false;
+  throw new ValueRejected('true, 1 or yes (or false, 0, no)');
+}
+
+function intBetween(min: number, max: number) {
+  return (raw: string): number => {
+    const value = raw.trim();
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new ValueRejected(`a whole number from ${min} to ${max}`);
+    }
+    return Number(value);
+  };
+}
+
+function nonEmptyPath(raw: string): string {
+  const value = raw.trim();
+  if (value === '') throw new ValueRejected('a non-empty path');
+  if (value.includes('\0')) throw new ValueRejected('a path without NUL bytes');
+  return value;
+}
+
+function optionalPath(raw: string): string | null {
+  return raw.trim() === '' ? null : nonEmptyPath(raw);
+}
+
+/** The runtimes the backend accepts here (upstream's `microvm` is an alias of firecracker). */
+export type Runtime = 'compose' | 'firecracker';
+
+/** A version constraint for firecracker: `1.7.0` exactly, `1.7` any patch, or `>=1.7.0`. */
+export interface VersionConstraint {
+  text: string;
+  op: 'exact' | 'minor' | 'at-least';
+  version: [number, number, number];
+}
+
+/** Parses a firecracker version constraint. */
+export function parseVersionConstraint(raw: string): VersionConstraint {
+  const text = raw.trim().replace(/^v/, '');
+  const atLeast = /^>=\s*v?(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (atLeast) return { text, op: 'at-least', version: [Number(atLeast[1]), Number(atLeast[2]), Number(atLeast[3])] };
+  const exact = /^(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (exact) return { text, op: 'exact', version: [Number(exact[1]), Number(exact[2]), Number(exact[3])] };
+  const minor = /^(\d+)\.(\d+)(?:\.x)?$/.exec(text);
+  if (minor) return { text, op: 'minor', version: [Number(minor[1]), Number(minor[2]), 0] };
+  throw new ValueRejected('a version such as 1.7.0 (exact), 1.7 (any patch) or >=1.7.0');
+}
+
+export const variables = {
+  runtime: variable<Runtime>({
+    name: 'OCTOLAB_RUNTIME',
+    default: 'compose',
+    allowed: 'compose or firecracker',
+    description: 'Runtime selection; firecracker turns on the fail-hard gate.',
+    parse(raw) {
+      const value = raw.trim().toLowerCase();
+      if (value === 'compose' || value === 'firecracker') return value;
+      if (value === 'microvm') return 'firecracker';
+      throw new ValueRejected('compose or firecracker');
+    },
+  }),
+  firecrackerBin: variable({
+    name: 'OCTOLAB_FIRECRACKER_BIN',
+    legacy: ['FIRECRACKER_BIN'],
+    default: 'firecracker',
+    allowed: 'a path, or a name looked up on PATH',
+    description: 'The firecracker binary.',
+    parse: nonEmptyPath,
+  }),
+  firecrackerVersion: variable<VersionConstraint>({
+    name: 'OCTOLAB_FIRECRACKER_VERSION',
+    default: parseVersionConstraint('1.7.0'),
+    allowed: 'a version such as 1.7.0 (exact), 1.7 (any patch) or >=1.7.0',
+    description: 'The firecracker version the doctor expects.',
+    parse(raw) {
+      return parseVersionConstraint(raw);
+    },
+  }),
+  jailerBin: variable({
+    name: 'OCTOLAB_MICROVM_JAILER_BIN',
+    legacy: ['JAILER_BIN'],
+    default: 'jailer',
+    allowed: 'a path, or a name looked up on PATH',
+    description: 'The jailer binary.',
+    parse: nonEmptyPath,
+  }),
+  kernelPath: variable<string | null>({
+    name: 'OCTOLAB_MICROVM_KERNEL_PATH',
+    legacy: ['MICROVM_KERNEL_PATH'],
+    default: null,
+    allowed: 'a path to an uncompressed vmlinux',
+    description: 'Guest kernel (setup writes /var/lib/octolab/firecracker/vmlinux).',
+    parse: optionalPath,
+  }),
+  rootfsPath: variable<string | null>({
+    name: 'OCTOLAB_MICROVM_ROOTFS_BASE_PATH',
+    legacy: ['MICROVM_ROOTFS_BASE_PATH'],
+    default: null,
+    allowed: 'a path to an ext4 image',
+    description: 'Base rootfs image, copied per lab (setup writes /var/lib/octolab/firecracker/rootfs.ext4).',
+    parse: optionalPath,
+  }),
+  stateDir: variable({
+    name: 'OCTOLAB_MICROVM_STATE_DIR',
+    legacy: ['MICROVM_STATE_DIR'],
+    default: '/var/lib/octolab/microvm',
+    allowed: 'a directory path',
+    description: 'Per-lab VM state (lab_<uuid>/ directories).',
+    parse: nonEmptyPath,
+  }),
+  vcpuCount: variable({
+    name: 'OCTOLAB_MICROVM_VCPU_COUNT',
+    default: 1,
+    allowed: 'a whole number from 1 to 32',
+    description: 'vCPUs per VM.',
+    parse: intBetween(1, 32),
+  }),
+  memSizeMib: variable({
+    name: 'OCTOLAB_MICROVM_MEM_SIZE_MIB',
+    default: 512,
+    allowed: 'a whole number of MiB from 1 to 1048576',
+    description: 'Memory per VM (MiB).',
+    parse: intBetween(1, 1048576),
+  }),
+  allowNoJailer: variable({
+    name: 'OCTOLAB_DEV_UNSAFE_ALLOW_NO_JAILER',
+    legacy: ['DEV_UNSAFE_ALLOW_NO_JAILER'],
+    default: false,
+    allowed: 'true, 1 or yes (or false, 0, no)',
+    description: 'Dev only: a missing jailer is a warning instead of fatal.',
+    parse: parseBool,
+  }),
+  netdSocket: variable({
+    name: 'OCTOLAB_MICROVM_NETD_SOCK',
+    legacy: ['MICROVM_NETD_SOCK'],
+    default: '/run/octolab/microvm-netd.sock',
+    allowed: 'a unix socket path',
+    description: 'The microvm-netd socket.',
+    parse: nonEmptyPath,
+  }),
+  netdGroup: variable({
+    name: 'OCTOLAB_NETD_GROUP',
+    default: 'octolab',
+    allowed: 'a group name',
+    description: 'The group that may use the netd socket (socket root:<group> 0660).',
+    parse(raw) {
+      const value = raw.trim();
+      if (!/^[a-z_][a-z0-9_-]*\$?$/i.test(value)) throw new ValueRejected('a group name');
+      return value;
+    },
+  }),
+  kvmDevice: variable({
+    name: 'OCTOLAB_KVM_DEVICE',
+    default: '/dev/kvm',
+    allowed: 'a device path',
+    description: 'The KVM device the doctor probes.',
+    parse: nonEmptyPath,
+  }),
+} as const;
+
+/** The typed configuration: one field per row of the table. */
+export type Config = { -readonly [K in keyof typeof variables]: (typeof variables)[K]['default'] };

@@ -1,0 +1,50 @@
+import net from 'node:net';
+import { HostError } from '../errors.ts';
+import type { HostSockets } from './types.ts';
+import { hostErrorFrom } from './host-error.ts';
+
+/** The real unix-socket exchange: connect, write the payload, read until the peer closes. */
+export function createRealSockets(): HostSockets {
+  return {
+    unixRequest(socketPath, payload, options) {
+      return new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let received = 0;
+        let settled = false;
+        const socket = net.createConnection({ path: socketPath });
+        const finish = (error: Error | null, value?: Buffer) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          socket.destroy();
+          if (error) reject(error);
+          else resolve(value ?? Buffer.alloc(0));
+        };
+        const timer = setTimeout(() => {
+          const error = Object.assign(new Error(`no answer within ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' });
+          finish(hostErrorFrom(error, `request on ${socketPath}`));
+        }, options.timeoutMs);
+        socket.on('connect', () => {
+          socket.write(payload);
+          if (options.halfClose !== false) socket.end();
+        });
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > options.maxResponseBytes) {
+            finish(
+              new HostError({
+                code: 'HOST_PROBE_FAILED',
+                summary: `answer on ${socketPath} exceeded ${options.maxResponseBytes} bytes`,
+                reason: 'EMSGSIZE',
+              }),
+            );
+            return;
+          }
+          chunks.push(chunk);
+        });
+        socket.on('end', () => finish(null, Buffer.concat(chunks)));
+        socket.on('error', (error) => finish(hostErrorFrom(error, `request on ${socketPath}`)));
+      });
+    },
+  };
+}
