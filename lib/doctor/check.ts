@@ -1,0 +1,41 @@
+import type { Config } from '../config/index.ts';
+import type { Host, Identity } from '../host/types.ts';
+import type { WslDetection } from '../host/wsl.ts';
+
+/** How bad a failed check is; upstream's values, kept as they are for JSON consumers. */
+export type Severity = 'info' | 'warn' | 'fatal';
+
+/**
+ * The verdict of one check. `ok` false with severity fatal blocks the runtime; warn never does.
+ * `skipped` says why a check did not run (a precondition failed); a skipped check is not ok.
+ */
+export interface CheckResult {
+  ok: boolean;
+  severity: Severity;
+  details: string;
+  /** What to do next; empty when ok. */
+  hint: string;
+  skipped?: string;
+  /** Extra facts the check saw (versions, modes, stage reached), added to the report's host facts. */
+  facts?: Record<string, string>;
+}
+
+/** What every check receives: the one door to the OS, the config, and what earlier checks found. */
+export interface CheckContext {
+  host: Host;
+  config: Config;
+  wsl: WslDetection;
+  /** The user whose access is judged (the invoking user under sudo). */
+  identity: Identity;
+  /** Results of the checks that ran before this one, by id. */
+  results: ReadonlyMap<string, CheckResult>;
+}
+
+/** A doctor check is a value: an id (upstream's name), a title, preconditions and a run function. */
+export interface Check {
+  id: string;
+  title: string;
+  /** Ids of checks that must have passed for this one to run; otherwise it is skipped with a reason. */
+  requires?: readonly string[];
+  run(ctx: CheckContext): Promise<CheckResult>;
+}
