@@ -1,6 +1,10 @@
 import { HostError } from '../errors.ts';
 import type { HostKvm, KvmProbeResult } from './types.ts';
 import { errnoName, loadLibc, O_CLOEXEC, O_RDWR, type Libc } from './libc.ts';
+import { performance } from 'node:perf_hooks';
+import { createSignalKick } from './kvm/deadline-kick.ts';
+import { runGuestProbeWith } from './kvm/guest-probe.ts';
+import { loadKvmNative } from './kvm/kvm-native.ts';
 
 /** ioctl request numbers from <linux/kvm.h> (KVMIO = 0xAE, _IO(KVMIO, n)). */
 export const KVM_GET_API_VERSION = 0xae00;
@@ -35,11 +39,15 @@ export function probeKvmDevice(libc: Libc, devicePath: string): KvmProbeResult {
   }
 }
 
-/** The real KVM probe, through koffi's libc bindings. */
+/** The real KVM probes (device + ioctls, and the guest run), through koffi's libc bindings. */
 export function createRealKvm(): HostKvm {
   return {
     async probe(devicePath) {
       return probeKvmDevice(loadLibc(), devicePath);
+    },
+    async runGuestProbe(devicePath, options) {
+      const deps = { native: loadKvmNative(), kick: createSignalKick(), now: () => performance.now() };
+      return runGuestProbeWith(deps, devicePath, options);
     },
   };
 }

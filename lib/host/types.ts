@@ -5,6 +5,10 @@
  * `HostError` carrying the errno); they never swallow it.
  */
 
+import type { GuestProbeOptions, GuestProbeResult } from './kvm/guest-probe-result.ts';
+
+export type { GuestProbeOptions, GuestProbeResult, GuestStageId, GuestVerdict } from './kvm/guest-probe-result.ts';
+
 /** What kind of file a path names (after following symlinks, unless lstat). */
 export type FileKind = 'file' | 'directory' | 'char-device' | 'block-device' | 'socket' | 'fifo' | 'symlink';
 
@@ -90,6 +94,12 @@ export interface KvmProbeResult {
 export interface HostKvm {
   /** Opens the device read-write (throws HostError with the errno when that fails) and issues the two ioctls. */
   probe(devicePath: string): Promise<KvmProbeResult>;
+  /**
+   * Builds and runs a tiny 64-bit guest in memory (long mode, page-table writes, cmpxchg16b on a
+   * page-table page) and says which stage it reached and how it exited. Setup failures throw
+   * HostError naming the ioctl and errno; every fd and mapping is released either way.
+   */
+  runGuestProbe(devicePath: string, options: GuestProbeOptions): Promise<GuestProbeResult>;
 }
 
 /** The user and group databases (NSS-aware on the real host). */
