@@ -27,7 +27,7 @@ export interface CheckContext {
   wsl: WslDetection;
   /** The user whose access is judged (the invoking user under sudo). */
   identity: Identity;
-  /** Results of the checks that ran before this one, by id. */
+  /** Results of the checks listed in `requires`, by id (checks may run concurrently, so nothing else is promised). */
   results: ReadonlyMap<string, CheckResult>;
 }
 
