@@ -1,17 +1,56 @@
 /**
  * microvm-netd wire protocol, api_version 1 (upstream-compatible): one JSON request per
- * connection, one JSON reply, then close; a request is at most 4096 bytes.
+ * connection, one JSON reply, then close; a request is at most 4096 bytes. `hello` answers with
+ * top-level fields; every other success carries its data under `result` (as upstream does).
  */
 
+/** The protocol version and daemon name `hello` reports (upstream's values). */
 export const NETD_API_VERSION = 1;
 export const NETD_NAME = 'microvm-netd';
+/** The build id `hello` reports: this implementation, protocol 1. */
+export const NETD_BUILD_ID = 'octolab-verify-netd-1';
+/** The version `ping` reports (upstream: "1.0"). */
+export const NETD_PING_VERSION = '1.0';
+/** A longer request is answered REQUEST_TOO_LARGE (upstream's recv size). */
 export const MAX_REQUEST_BYTES = 4096;
 /** Upstream's client reads at most this much of a reply. */
 export const MAX_RESPONSE_BYTES = 16384;
 
 /** The operations of api_version 1 (create/destroy are the legacy names of alloc/release). */
 export const NETD_OPS = ['hello', 'ping', 'alloc_vm_net', 'release_vm_net', 'diag_vm_net', 'list', 'create', 'destroy'] as const;
+/** One of the ops above. */
 export type NetdOp = (typeof NETD_OPS)[number];
+
+/** The ops a client needs before it trusts the daemon behind a socket (as upstream's client). */
+export const REQUIRED_OPS: readonly NetdOp[] = ['alloc_vm_net', 'release_vm_net', 'diag_vm_net'];
+
+/**
+ * Every error code the daemon sends, with what it means. Stable: clients branch on them.
+ * Link failures name the step that failed; EPERM wins whenever the kernel said "not permitted".
+ */
+export const NETD_ERROR_CODES = {
+  INVALID_JSON: 'the request is not valid UTF-8 JSON',
+  INVALID_REQUEST: 'the request is JSON but not an object with a string "op"',
+  EMPTY_REQUEST: 'the client closed its side without sending anything',
+  REQUEST_TOO_LARGE: 'the request exceeds 4096 bytes',
+  REQUEST_TIMEOUT: 'no complete request arrived within the per-connection timeout',
+  UNKNOWN_OP: 'the op is not one of supported_ops',
+  MISSING_LAB_ID: 'the op needs lab_id and none (or an empty one) was given',
+  INVALID_LAB_ID: 'lab_id is not a UUID',
+  LAB_COLLISION: 'another lab whose id shares the first 10 hex digits owns the devices',
+  NAME_IN_USE: 'a device with the derived name exists and is not owned by any lab (or is of the wrong kind)',
+  EPERM: 'the kernel refused a link operation (the daemon lacks CAP_NET_ADMIN)',
+  LINK_QUERY_FAILED: 'listing the links failed',
+  CREATE_FAILED: 'creating the bridge or the TAP failed',
+  ALIAS_FAILED: 'recording the owner alias on a device failed',
+  ATTACH_FAILED: 'enslaving the TAP to the bridge failed',
+  UP_FAILED: 'setting a device up failed',
+  DELETE_FAILED: 'deleting a device failed',
+  SHUTTING_DOWN: 'the daemon is stopping and takes no new requests',
+  INTERNAL_ERROR: 'an unexpected failure inside the daemon',
+} as const;
+/** One of the error codes above. */
+export type NetdErrorCode = keyof typeof NETD_ERROR_CODES;
 
 /** A request as sent on the wire. */
 export interface NetdRequest {
@@ -34,6 +73,71 @@ export interface PingReply {
   result: { status: 'ok'; version: string; ts: number };
 }
 
+/** `alloc_vm_net` / `create`: the lab's devices, which exist, are up, and the TAP is enslaved. */
+export interface AllocResult {
+  lab_id: string;
+  bridge: string;
+  tap: string;
+  /** False when both devices already existed in the wanted state (an idempotent repeat). */
+  created: boolean;
+}
+
+/** `release_vm_net` / `destroy`: the name of each device deleted, or null when it was already gone. */
+export interface ReleaseResult {
+  lab_id: string;
+  bridge_deleted: string | null;
+  tap_deleted: string | null;
+}
+
+/** One device as `diag_vm_net` reports it. */
+export interface DiagLink {
+  name: string;
+  exists: boolean;
+  /** The owner recorded in the alias (null: absent, or no octolab alias). */
+  owner_lab_id: string | null;
+  /** True when the alias names exactly this lab. */
+  owned: boolean;
+  /** `bridge`, `tap`, `tun` or the kernel's kind (null when absent). */
+  kind: string | null;
+  /** Administratively up (IFF_UP). A TAP nobody has opened is up with operstate "down". */
+  up: boolean;
+  /** The kernel's operstate, lower-cased (null when absent). */
+  state: string | null;
+  master: string | null;
+}
+
+/** `diag_vm_net`. */
+export interface DiagResult {
+  lab_id: string;
+  bridge: DiagLink;
+  tap: DiagLink & { owner_uid: number | null };
+  /** Both exist and are owned by this lab, both are up, the TAP is a TAP enslaved to the bridge. */
+  healthy: boolean;
+}
+
+/** One lab in `list`: its devices and which of them exist. */
+export interface ListedLab {
+  lab_id: string;
+  bridge: string | null;
+  tap: string | null;
+}
+
+/** `list`: the labs whose devices carry this daemon's alias, and obr/otp devices nobody owns. */
+export interface ListResult {
+  labs: ListedLab[];
+  /** Upstream-compatible flat view: each owned device with its type. */
+  interfaces: { name: string; type: 'bridge' | 'tap'; lab_id: string }[];
+  count: number;
+  /** obr/otp devices without an octolab alias: never touched, shown so an operator can act. */
+  unowned: string[];
+}
+
+/** A successful reply that carries `result`. */
+export interface ResultReply<T> {
+  ok: true;
+  result: T;
+}
+
 /** The flat error envelope this daemon sends. */
 export interface FlatErrorReply {
   ok: false;
@@ -47,4 +151,13 @@ export interface NestedErrorReply {
   error: { code: string; message: string };
 }
 
+/** Either envelope: what a client must accept. */
 export type ErrorReply = FlatErrorReply | NestedErrorReply;
+
+/** Any reply this daemon sends. */
+export type NetdReply = HelloReply | PingReply | ResultReply<AllocResult | ReleaseResult | DiagResult | ListResult> | FlatErrorReply;
+
+/** Builds the flat error envelope. */
+export function errorReply(code: NetdErrorCode, message: string): FlatErrorReply {
+  return { ok: false, error: code, message };
+}

@@ -1,0 +1,96 @@
+import { UsageError, VerifyError } from '../../errors.ts';
+import { createRealHost } from '../../host/real-host.ts';
+import { loadConfig } from '../../config/index.ts';
+import { createNetdClient, type NetdClient } from '../../netd/client.ts';
+import { renderAlloc, renderDiag, renderHello, renderList, renderPing, renderRelease } from '../../netd/render.ts';
+import { EXIT, type CliIo, type Command } from '../io.ts';
+import { parseCommandArgs, parseSeconds } from '../parse-args.ts';
+import { parseNetns, parseRequestTimeout, parseTapOwner, serveNetd } from './netd-serve.ts';
+
+const USAGE = `octolab-verify netd serve [--socket PATH] [--group NAME] [--tap-owner UID] [--pidfile PATH] [--netns NAME] [--request-timeout SECONDS]
+       octolab-verify netd hello|ping|list [--socket PATH] [--json] [--timeout SECONDS]
+       octolab-verify netd alloc|release|diag LAB_ID [--socket PATH] [--json] [--timeout SECONDS]
+
+serve runs the microvm-netd daemon in the foreground (as root) until SIGTERM/SIGINT.
+The other subcommands talk to a running daemon. --socket defaults to OCTOLAB_MICROVM_NETD_SOCK
+(/run/octolab/microvm-netd.sock), --group to OCTOLAB_NETD_GROUP (octolab).`;
+
+/** A client subcommand: the call and its text rendering. */
+interface ClientCall {
+  needsLabId: boolean;
+  call: (client: NetdClient, labId: string) => Promise<unknown>;
+  render: (result: never) => string;
+}
+
+const CALLS: Record<string, ClientCall> = {
+  hello: { needsLabId: false, call: (c) => c.hello(), render: renderHello },
+  ping: { needsLabId: false, call: (c) => c.ping(), render: renderPing },
+  list: { needsLabId: false, call: (c) => c.list(), render: renderList },
+  alloc: { needsLabId: true, call: (c, id) => c.alloc(id), render: renderAlloc },
+  release: { needsLabId: true, call: (c, id) => c.release(id), render: renderRelease },
+  diag: { needsLabId: true, call: (c, id) => c.diag(id), render: renderDiag },
+};
+
+const OPTIONS = {
+  socket: { type: 'string' },
+  group: { type: 'string' },
+  'tap-owner': { type: 'string' },
+  pidfile: { type: 'string' },
+  netns: { type: 'string' },
+  'request-timeout': { type: 'string' },
+  json: { type: 'boolean' },
+  timeout: { type: 'string' },
+} as const;
+
+const SERVE_ONLY = ['group', 'tap-owner', 'pidfile', 'netns', 'request-timeout'] as const;
+
+/** Reads the socket and group defaults from the config only when an option does not give them. */
+async function defaults(io: CliIo, socket: string | undefined, group: string | undefined): Promise<{ socket: string; group: string }> {
+  if (socket !== undefined && group !== undefined) return { socket, group };
+  const host = createRealHost(io.env);
+  const { config } = await loadConfig({ env: io.env, fs: host.fs, cwd: io.cwd });
+  return { socket: socket ?? config.netdSocket, group: group ?? config.netdGroup };
+}
+
+/** `octolab-verify netd …`: the daemon (serve) and a client for each op. */
+export const command: Command = {
+  name: 'netd',
+  summary: 'run microvm-netd (serve) or talk to it (hello, ping, alloc, release, diag, list)',
+  usage: USAGE,
+  async run(io, args) {
+    const { values, positionals } = parseCommandArgs(args, OPTIONS, USAGE, true);
+    const [sub, labId, ...extra] = positionals;
+    const usageError = (summary: string) => new UsageError({ code: 'USAGE', summary, hint: `usage: ${USAGE}` });
+    if (!sub) throw usageError('netd needs a subcommand: serve, hello, ping, alloc, release, diag or list');
+    if (sub === 'serve') {
+      if (positionals.length > 1) throw usageError(`netd serve takes no arguments, got ${JSON.stringify(positionals.slice(1).join(' '))}`);
+      const { socket, group } = await defaults(io, values.socket, values.group);
+      return serveNetd(io, {
+        socketPath: socket,
+        group,
+        pidfile: values.pidfile,
+        tapOwner: parseTapOwner(values['tap-owner'], USAGE),
+        netns: parseNetns(values.netns, USAGE),
+        requestTimeoutMs: parseRequestTimeout(values['request-timeout'], USAGE),
+      });
+    }
+    const call = CALLS[sub];
+    if (!call) throw usageError(`unknown netd subcommand ${JSON.stringify(sub)}`);
+    const misplaced = SERVE_ONLY.filter((name) => values[name] !== undefined);
+    if (misplaced.length > 0) throw usageError(`--${misplaced.join(', --')} only apply to netd serve`);
+    if (call.needsLabId && !labId) throw usageError(`netd ${sub} needs a LAB_ID`);
+    if ((!call.needsLabId && labId) || extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify((call.needsLabId ? extra : [labId, ...extra]).join(' '))}`);
+    const timeoutSeconds = parseSeconds(values.timeout, '--timeout', USAGE);
+    const { socket } = await defaults(io, values.socket, 'unused');
+    const client = createNetdClient({ sockets: createRealHost(io.env).sockets, socketPath: socket, timeoutMs: timeoutSeconds === undefined ? 15_000 : timeoutSeconds * 1000 });
+    try {
+      const result = await call.call(client, labId ?? '');
+      io.stdout.write(values.json ? `${JSON.stringify({ ok: true, result }, null, 2)}\n` : call.render(result as never));
+      return EXIT.ok;
+    } catch (error) {
+      if (!values.json || !(error instanceof VerifyError)) throw error;
+      io.stdout.write(`${JSON.stringify({ ok: false, error: error.code, message: error.summary, hint: error.hint ?? null }, null, 2)}\n`);
+      return EXIT.failed;
+    }
+  },
+};

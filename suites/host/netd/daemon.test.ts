@@ -1,0 +1,166 @@
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { execa } from 'execa';
+import { dir, type DirectoryResult } from 'tmp-promise';
+import { afterEach, describe, expect, it, type TestContext } from 'vitest';
+import { labLinkNames } from '../../../lib/netd/names.ts';
+import { NetdError, NetdStartupError } from '../../../lib/netd/errors.ts';
+import { requireRoot, requireTools } from '../../support/require.ts';
+import { createNetns, deleteNetns, labIdFor, labLinksIn, netnsExists, readLinks, startDaemon, type InProcessDaemon } from './support.ts';
+
+const LAB = '12345678-1234-4234-8234-123456789abc';
+const TWIN = '12345678-12ff-4fff-8fff-ffffffffffff';
+
+/** What one test created; afterEach removes exactly that and proves nothing is left. */
+const state: { netns: string | null; tmp: DirectoryResult | null; daemons: InProcessDaemon[]; rootLinks: string[] } = { netns: null, tmp: null, daemons: [], rootLinks: [] };
+
+async function setup(ctx: TestContext) {
+  requireRoot(ctx);
+  requireTools(ctx, 'net', ['ip']);
+  state.rootLinks = await labLinksIn(null);
+  state.netns = await createNetns();
+  state.tmp = await dir({ unsafeCleanup: true });
+  const socketPath = path.join(state.tmp.path, 'run', 'netd.sock');
+  const start = async (extra: { tapOwner?: number | null } = {}) => {
+    const running = await startDaemon({ netns: state.netns!, socketPath, ...extra });
+    state.daemons.push(running);
+    return running;
+  };
+  return { netns: state.netns, socketPath, start };
+}
+
+afterEach(async () => {
+  for (const running of state.daemons.splice(0)) await running.daemon.stop();
+  if (state.netns) {
+    const netns = state.netns;
+    state.netns = null;
+    await deleteNetns(netns);
+    expect(await netnsExists(netns)).toBe(false);
+  }
+  await state.tmp?.cleanup();
+  state.tmp = null;
+  expect(await labLinksIn(null)).toEqual(state.rootLinks);
+});
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(NetdError);
+  return (error as NetdError).code;
+}
+
+describe('microvm-netd in a network namespace', () => {
+  it('allocates a real up bridge and an up TAP owned by the configured uid, enslaved, both with the owner alias; release removes both', { tags: ['root', 'net'] }, async (ctx) => {
+    const { netns, socketPath, start } = await setup(ctx);
+    const { client } = await start({ tapOwner: 4242 });
+    const names = labLinkNames(LAB);
+    await expect(client.alloc(LAB)).resolves.toEqual({ lab_id: LAB, bridge: names.bridge, tap: names.tap, created: true });
+    const links = new Map((await readLinks(netns)).map((link) => [link.ifname, link]));
+    const bridge = links.get(names.bridge)!;
+    const tap = links.get(names.tap)!;
+    expect(bridge.linkinfo?.info_kind).toBe('bridge');
+    expect(bridge.flags).toContain('UP');
+    expect(bridge.ifalias).toBe(`octolab:lab=${LAB}`);
+    expect(tap.linkinfo?.info_kind).toBe('tun');
+    expect(tap.linkinfo?.info_data).toMatchObject({ type: 'tap', user: 4242 });
+    expect(tap.master).toBe(names.bridge);
+    expect(tap.flags).toContain('UP');
+    expect(tap.ifalias).toBe(`octolab:lab=${LAB}`);
+    await expect(client.diag(LAB)).resolves.toMatchObject({ healthy: true, tap: { owner_uid: 4242 } });
+    await expect(client.release(LAB)).resolves.toEqual({ lab_id: LAB, bridge_deleted: names.bridge, tap_deleted: names.tap });
+    expect(await labLinksIn(netns)).toEqual([]);
+    expect(socketPath).toBeTruthy();
+  });
+
+  it('is idempotent: a second alloc and a second release succeed and change nothing', { tags: ['root', 'net'] }, async (ctx) => {
+    const { netns, start } = await setup(ctx);
+    const { client } = await start();
+    await client.alloc(LAB);
+    await expect(client.alloc(LAB)).resolves.toMatchObject({ created: false });
+    expect(await labLinksIn(netns)).toEqual(['obr1234567812', 'otp1234567812']);
+    await client.release(LAB);
+    await expect(client.release(LAB)).resolves.toMatchObject({ bridge_deleted: null, tap_deleted: null });
+    expect(await labLinksIn(netns)).toEqual([]);
+  });
+
+  it('allocates 64 labs concurrently, each with its own bridge and TAP, and releases them all', { tags: ['root', 'net', 'slow'] }, async (ctx) => {
+    const { netns, start } = await setup(ctx);
+    const { client } = await start();
+    const labs = Array.from({ length: 64 }, (_, i) => labIdFor(i + 1));
+    const allocated = await Promise.all(labs.map((lab) => client.alloc(lab)));
+    expect(new Set(allocated.map((a) => a.tap)).size).toBe(64);
+    const links = await readLinks(netns);
+    for (const lab of labs) {
+      const names = labLinkNames(lab);
+      expect(links.find((link) => link.ifname === names.tap)?.master).toBe(names.bridge);
+    }
+    expect((await client.list()).labs).toHaveLength(64);
+    await Promise.all(labs.map((lab) => client.release(lab)));
+    expect(await labLinksIn(netns)).toEqual([]);
+  });
+
+  it('refuses a lab whose id shares the first 10 hex digits with LAB_COLLISION and leaves the first lab intact', { tags: ['root', 'net'] }, async (ctx) => {
+    const { netns, start } = await setup(ctx);
+    const { client } = await start();
+    await client.alloc(LAB);
+    expect(await refusal(client.alloc(TWIN))).toBe('LAB_COLLISION');
+    expect(await refusal(client.release(TWIN))).toBe('LAB_COLLISION');
+    await expect(client.diag(LAB)).resolves.toMatchObject({ healthy: true });
+    await client.release(LAB);
+    expect(await labLinksIn(netns)).toEqual([]);
+  });
+
+  it('never adopts or deletes a device with a lab name that it did not create', { tags: ['root', 'net'] }, async (ctx) => {
+    const { netns, start } = await setup(ctx);
+    const { client } = await start();
+    await execa('ip', ['-n', netns, 'link', 'add', 'obr1234567812', 'type', 'bridge']);
+    expect(await refusal(client.alloc(LAB))).toBe('NAME_IN_USE');
+    expect(await refusal(client.release(LAB))).toBe('NAME_IN_USE');
+    expect(await labLinksIn(netns)).toEqual(['obr1234567812']);
+    expect((await client.list()).unowned).toEqual(['obr1234567812']);
+    await execa('ip', ['-n', netns, 'link', 'del', 'obr1234567812']);
+  });
+
+  it('knows what it owns after a restart, from the aliases on the devices', { tags: ['root', 'net'] }, async (ctx) => {
+    const { netns, start } = await setup(ctx);
+    const first = await start();
+    await first.client.alloc(LAB);
+    await first.daemon.stop();
+    const second = await start();
+    expect(second.log.some((line) => line.startsWith('found 1 lab(s) owning devices'))).toBe(true);
+    await expect(second.client.list()).resolves.toMatchObject({ labs: [{ lab_id: LAB, bridge: 'obr1234567812', tap: 'otp1234567812' }] });
+    expect(await refusal(second.client.alloc(TWIN))).toBe('LAB_COLLISION');
+    await expect(second.client.release(LAB)).resolves.toMatchObject({ tap_deleted: 'otp1234567812' });
+    expect(await labLinksIn(netns)).toEqual([]);
+  });
+
+  it('replaces a stale socket that nobody listens on', { tags: ['root', 'net'] }, async (ctx) => {
+    const { socketPath, start } = await setup(ctx);
+    await fs.mkdir(path.dirname(socketPath), { mode: 0o750 });
+    // Bind elsewhere, move the socket into place, close: what a killed daemon leaves behind.
+    const aside = `${socketPath}.aside`;
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(aside, resolve));
+    await fs.rename(aside, socketPath);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect((await fs.lstat(socketPath)).isSocket()).toBe(true);
+    const { client, log } = await start();
+    await expect(client.ping()).resolves.toMatchObject({ status: 'ok' });
+    expect(log).toContain(`replacing stale socket ${socketPath} (nothing listening)`);
+  });
+
+  it('refuses to start a second daemon on a socket where one is live, and the first keeps serving', { tags: ['root', 'net'] }, async (ctx) => {
+    const { socketPath, start } = await setup(ctx);
+    const first = await start();
+    const error = await start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetdStartupError);
+    expect((error as NetdStartupError).code).toBe('NETD_ALREADY_RUNNING');
+    await expect(first.client.ping()).resolves.toMatchObject({ status: 'ok' });
+    const stat = await fs.lstat(socketPath);
+    expect(stat.mode & 0o777).toBe(0o660);
+    expect((await fs.stat(path.dirname(socketPath))).mode & 0o777).toBe(0o750);
+  });
+});

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { createIpLinks } from '../../../lib/host/ip-links.ts';
+import { createNetdServeHost } from '../../../lib/host/netd-serve-host.ts';
+import { createRealHost } from '../../../lib/host/real-host.ts';
+import { createNetdClient, type NetdClient } from '../../../lib/netd/client.ts';
+import { startNetdDaemon, type RunningNetd } from '../../../lib/netd/daemon.ts';
+import { isLabLinkName } from '../../../lib/netd/names.ts';
+
+/** The host-test helpers for netd: throwaway namespaces, real link reads, in-process and spawned daemons. */
+
+/** Returns a fresh namespace name of this suite's family (ovt-<hex>). */
+export function netnsName(): string {
+  return `ovt-${randomBytes(4).toString('hex')}`;
+}
+
+/** Creates a network namespace and returns its name. */
+export async function createNetns(): Promise<string> {
+  const name = netnsName();
+  await execa('ip', ['netns', 'add', name]);
+  return name;
+}
+
+/** Deletes a namespace this suite created (its links go with it); absent is fine. */
+export async function deleteNetns(name: string): Promise<void> {
+  await execa('ip', ['netns', 'delete', name], { reject: false });
+}
+
+/** True when `ip netns list` still shows the namespace. */
+export async function netnsExists(name: string): Promise<boolean> {
+  const { stdout } = await execa('ip', ['netns', 'list']);
+  return stdout.split('\n').some((line) => line.split(' ')[0] === name);
+}
+
+/** One device as `ip -j -d link show` prints it. */
+export type IpLink = {
+  ifname: string;
+  flags: string[];
+  master?: string;
+  ifalias?: string;
+  linkinfo?: { info_kind?: string; info_data?: { type?: string; user?: string | number } };
+};
+
+/** Reads every device of a namespace (or the root namespace when null) with `ip -j -d link show`. */
+export async function readLinks(netns: string | null): Promise<IpLink[]> {
+  const { stdout } = await execa('ip', [...(netns ? ['-n', netns] : []), '-j', '-d', 'link', 'show']);
+  return JSON.parse(stdout) as IpLink[];
+}
+
+/** Names of the obr/otp devices in a namespace (root when null). */
+export async function labLinksIn(netns: string | null): Promise<string[]> {
+  return (await readLinks(netns)).map((link) => link.ifname).filter(isLabLinkName).sort();
+}
+
+/** A daemon started in this process on the real host, inside `netns`. */
+export interface InProcessDaemon {
+  daemon: RunningNetd;
+  client: NetdClient;
+  log: string[];
+}
+
+/** Starts the real daemon (real socket, iproute2 in `netns`) in this process. */
+export async function startDaemon(options: { netns: string; socketPath: string; group?: string; tapOwner?: number | null; requestTimeoutMs?: number; batch?: boolean }): Promise<InProcessDaemon> {
+  const host = createRealHost();
+  const log: string[] = [];
+  const daemon = await startNetdDaemon({
+    host: createNetdServeHost({ users: host.users, sockets: host.sockets }),
+    links: createIpLinks({ proc: host.proc, netns: options.netns, batch: options.batch }),
+    socketPath: options.socketPath,
+    group: options.group ?? 'root',
+    tapOwner: options.tapOwner ?? null,
+    requestTimeoutMs: options.requestTimeoutMs,
+    log: (line) => log.push(line),
+  });
+  return { daemon, log, client: createNetdClient({ sockets: host.sockets, socketPath: options.socketPath, timeoutMs: 30_000 }) };
+}
+
+/** Returns a client of the socket with a generous timeout (the machine is shared). */
+export function clientOf(socketPath: string, timeoutMs = 30_000): NetdClient {
+  return createNetdClient({ sockets: createRealHost().sockets, socketPath, timeoutMs });
+}
+
+/** Returns the lab id number `i` of a test run (distinct first 10 hex digits for i < 2^32). */
+export function labIdFor(i: number, salt = 0): string {
+  return `${(i + salt * 0x10000).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+}
+
+/** Polls `check` until it is true or `timeoutMs` passes; returns whether it became true. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}

@@ -1,0 +1,57 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { command } from '../../../lib/cli/commands/netd.ts';
+import type { CliIo } from '../../../lib/cli/io.ts';
+import { UsageError } from '../../../lib/errors.ts';
+import { renderAlloc, renderDiag, renderList, renderRelease } from '../../../lib/netd/render.ts';
+
+function io(): CliIo {
+  return { argv: [], env: {}, stdout: new PassThrough(), stderr: new PassThrough(), cwd: '/nonexistent' };
+}
+
+describe('octolab-verify netd arguments', () => {
+  it.each([
+    ['no subcommand', [], /needs a subcommand/],
+    ['an unknown subcommand', ['frob'], /unknown netd subcommand "frob"/],
+    ['alloc without a lab id', ['alloc', '--socket', '/x.sock'], /netd alloc needs a LAB_ID/],
+    ['ping with an extra argument', ['ping', 'extra', '--socket', '/x.sock'], /unexpected argument "extra"/],
+    ['a serve option on a client call', ['ping', '--group', 'g', '--socket', '/x.sock'], /--group only apply to netd serve/],
+    ['serve with an argument', ['serve', 'now', '--socket', '/x.sock', '--group', 'g'], /netd serve takes no arguments/],
+    ['serve with a non-numeric tap owner', ['serve', '--socket', '/x.sock', '--group', 'g', '--tap-owner', 'nobody'], /--tap-owner must be a numeric uid/],
+    ['serve with a namespace name that is a path', ['serve', '--socket', '/x.sock', '--group', 'g', '--netns', '../../proc/1/ns/net'], /--netns must be a network namespace name/],
+    ['serve with a zero request timeout', ['serve', '--socket', '/x.sock', '--group', 'g', '--request-timeout', '0'], /--request-timeout must be a positive number/],
+    ['an unknown option', ['ping', '--sockets', '/x.sock'], /Unknown option '--sockets'/],
+  ])('refuses %s with a usage error naming the problem', async (_label, args, message) => {
+    const error = await command.run(io(), args).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).summary).toMatch(message);
+    expect((error as UsageError).hint).toMatch(/usage: octolab-verify netd serve/);
+  });
+});
+
+describe('netd text renderings', () => {
+  const LAB = '12345678-1234-4234-8234-123456789abc';
+
+  it('renders alloc and release as one line each', () => {
+    expect(renderAlloc({ lab_id: LAB, bridge: 'obr1234567812', tap: 'otp1234567812', created: false })).toBe(`lab ${LAB}: bridge obr1234567812, tap otp1234567812 (already present)\n`);
+    expect(renderRelease({ lab_id: LAB, bridge_deleted: null, tap_deleted: null })).toBe(`lab ${LAB}: nothing to delete\n`);
+  });
+
+  it('renders diag with the verdict and who owns each device', () => {
+    const text = renderDiag({
+      lab_id: LAB,
+      healthy: false,
+      bridge: { name: 'obr1234567812', exists: true, owner_lab_id: null, owned: false, kind: 'bridge', up: true, state: 'unknown', master: null },
+      tap: { name: 'otp1234567812', exists: false, owner_lab_id: null, owned: false, kind: null, up: false, state: null, master: null, owner_uid: null },
+    });
+    expect(text).toBe(
+      [`lab ${LAB}: NOT healthy`, '  bridge obr1234567812: bridge, up (operstate unknown), NOT owned by any lab', '  tap    otp1234567812: absent', ''].join('\n'),
+    );
+  });
+
+  it('renders an empty list and names unowned devices', () => {
+    expect(renderList({ labs: [], interfaces: [], count: 0, unowned: ['obr0000000000'] })).toBe(
+      'no lab owns devices\nunowned obr/otp devices (never touched): obr0000000000\n',
+    );
+  });
+});

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { FakeLinks } from '../../../fixtures/fake-links.ts';
+
+describe('FakeLinks', () => {
+  it('throws, naming the step, when asked to touch a device outside the obr/otp families', async () => {
+    await expect(new FakeLinks().apply([{ op: 'delete', name: 'eth0' }])).rejects.toThrow(/unexpected step on "eth0"/);
+    await expect(new FakeLinks().apply([{ op: 'set-master', name: 'otp1234567812', master: 'br-octonet' }])).rejects.toThrow(/br-octonet/);
+  });
+
+  it.each([
+    ['a second bridge of the same name', [{ op: 'add-bridge', name: 'obr0000000000' }, { op: 'add-bridge', name: 'obr0000000000' }], 'EEXIST'],
+    ['a second TAP of the same name', [{ op: 'add-tap', name: 'otp0000000000', owner: null }, { op: 'add-tap', name: 'otp0000000000', owner: null }], 'EBUSY'],
+    ['a step on a missing device', [{ op: 'add-bridge', name: 'obr0000000000' }, { op: 'set-up', name: 'otp0000000000' }], 'ENODEV'],
+  ] as const)('answers %s as the kernel does, stopping at that step', async (_label, ops, errno) => {
+    const links = new FakeLinks();
+    expect(await links.apply(ops)).toMatchObject({ ok: false, failure: { index: 1, errno } });
+    expect(links.labLinkNames()).toHaveLength(1);
+  });
+
+  it('frees the ports of a deleted bridge, and reports an up TAP without reader as operstate down', async () => {
+    const links = new FakeLinks();
+    await links.apply([
+      { op: 'add-bridge', name: 'obr0000000000' },
+      { op: 'add-tap', name: 'otp0000000000', owner: 7 },
+      { op: 'set-master', name: 'otp0000000000', master: 'obr0000000000' },
+      { op: 'set-up', name: 'otp0000000000' },
+      { op: 'delete', name: 'obr0000000000' },
+    ]);
+    expect(await links.listLabLinks()).toEqual([{ name: 'otp0000000000', kind: 'tap', alias: null, master: null, up: true, operState: 'down', owner: 7 }]);
+  });
+});
