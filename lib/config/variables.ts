@@ -184,6 +184,34 @@ export const variables = {
     description: 'The KVM device the doctor probes.',
     parse: nonEmptyPath,
   }),
+  helloMarker: variable({
+    name: 'OCTOLAB_HELLO_MARKER',
+    default: 'Hello, World!',
+    allowed: 'one line of printable text',
+    description: 'The serial line a boot waits for (the upstream Alpine hello image prints `login:`).',
+    parse(raw) {
+      if (raw === '' || /[\x00-\x1f\x7f]/.test(raw)) throw new ValueRejected('one line of printable text');
+      return raw;
+    },
+  }),
+  bootTimeoutSecs: variable({
+    name: 'OCTOLAB_BOOT_TIMEOUT_SECS',
+    default: 60,
+    allowed: 'a whole number of seconds from 1 to 3600',
+    description: 'Total time budget of `octolab-verify boot` (all stages; teardown not counted).',
+    parse: intBetween(1, 3600),
+  }),
+  bootArgs: variable({
+    name: 'OCTOLAB_BOOT_ARGS',
+    default: 'console=ttyS0 reboot=k panic=1 pci=off',
+    allowed: 'a kernel command line (at most 2048 bytes)',
+    description: 'Kernel boot args for `octolab-verify boot`; console=ttyS0 is needed to see the marker.',
+    parse(raw) {
+      const value = raw.trim();
+      if (value === '' || Buffer.byteLength(value) > 2048 || /[\x00-\x1f]/.test(value)) throw new ValueRejected('a kernel command line (at most 2048 bytes)');
+      return value;
+    },
+  }),
 } as const;
 
 /** The typed configuration: one field per row of the table. */

@@ -1,0 +1,17 @@
+export { createFirecrackerApi, faultOf, type FirecrackerApi, type FirecrackerApiOptions, type ApiResponse, type CallOptions } from './api-client.ts';
+export * from './api-types.ts';
+export { hintForFault } from './api-hints.ts';
+export { bootMicroVm, type BootOptions } from './boot-pipeline.ts';
+export { bootResultToJson, type BootResult } from './boot-result.ts';
+export type { BootDeps, BootInputs, BootState, BootStep } from './boot-state.ts';
+export { DEFAULT_BOOT_STEPS, insertAfter, removeStep, replaceStep, withNetwork, withoutGuestExit } from './boot-steps.ts';
+export { BootStageError, FirecrackerApiError, LabStateError, SerialMarkerError, VmmProcessError } from './errors.ts';
+export { createRealLabFs, type LabFs } from './lab-fs.ts';
+export { firecrackerArgs, INSTANCE_ID_PREFIX, LAB_DIR_PREFIX, LAB_FILES, labIdOfDirName, labPaths, type LabPaths } from './lab-layout.ts';
+export { createNetdLease, type NetdLease, type VmNetwork } from './netd-lease.ts';
+export { renderBootText, renderMs, renderStageLine } from './render-boot-result.ts';
+export { instanceIdProblem, resourceIdProblem } from './resource-ids.ts';
+export { copyRootfs, type CopyMethod } from './rootfs-copy.ts';
+export { runSteps, StepInterrupted, StepTimeout, type Clock, type RunOutcome, type Step, type StepContext, type StepEvent, type StageTiming } from './run-steps.ts';
+export { SerialLineScanner, type MarkerMatch, type SerialLine, type SerialScan } from './serial-lines.ts';
+export { spawnVmm, type ProcessExit, type SpawnRequest, type SpawnVmm, type VmmProcess } from './vmm-process.ts';

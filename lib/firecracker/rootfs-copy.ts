@@ -1,0 +1,66 @@
+import { constants, promises as fs } from 'node:fs';
+import { errnoOf } from '../errors.ts';
+
+/** How a rootfs was copied: a reflink (shared extents) or a block copy that skips zero blocks. */
+export type CopyMethod = 'reflink' | 'sparse-copy';
+
+const BLOCK = 64 * 1024;
+const REFLINK_UNSUPPORTED = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY']);
+
+/**
+ * Copies the base image to `target` without ever opening the base for writing: a reflink where the
+ * file system can (FICLONE), otherwise a block copy that leaves all-zero blocks as holes, so a
+ * sparse image stays sparse. `target` must not exist (O_EXCL); a failed copy removes it.
+ */
+export async function copyRootfs(source: string, target: string): Promise<CopyMethod> {
+  try {
+    await fs.copyFile(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
+    return 'reflink';
+  } catch (error) {
+    if (!REFLINK_UNSUPPORTED.has(errnoOf(error) ?? '')) throw error;
+    await fs.rm(target, { force: true });
+  }
+  await sparseCopy(source, target);
+  return 'sparse-copy';
+}
+
+async function sparseCopy(source: string, target: string): Promise<void> {
+  const input = await fs.open(source, constants.O_RDONLY);
+  let output: fs.FileHandle | undefined;
+  try {
+    output = await fs.open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    const { size } = await input.stat();
+    const buffer = Buffer.alloc(BLOCK);
+    for (let offset = 0; offset < size; ) {
+      const { bytesRead } = await input.read(buffer, 0, Math.min(BLOCK, size - offset), offset);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      // A block of zeros is not written: it stays a hole in the copy.
+      if (!isZero(chunk)) await writeFully(output, chunk, offset);
+      offset += bytesRead;
+    }
+    await output.truncate(size);
+    await output.sync();
+  } catch (error) {
+    await output?.close();
+    output = undefined;
+    await fs.rm(target, { force: true });
+    throw error;
+  } finally {
+    await input.close();
+    await output?.close();
+  }
+}
+
+async function writeFully(handle: fs.FileHandle, chunk: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+const ZEROS = Buffer.alloc(BLOCK);
+
+function isZero(chunk: Buffer): boolean {
+  return chunk.equals(ZEROS.subarray(0, chunk.length)); // memcmp
+}

@@ -1,0 +1,202 @@
+/**
+ * Runs a named list of steps, each with its own timeout inside a total budget. Each step registers
+ * its own cleanups; teardown runs them in reverse, always (success, failure, timeout, interrupt),
+ * collects their errors, and never lets one hide the run's own error. Steps are values: variants of
+ * a run are edits of the list.
+ */
+
+/** One step: a name (the stage in results and errors), a title, a timeout, and its work. */
+export interface Step<S> {
+  name: string;
+  title: string;
+  /** Own limit in ms; absent = whatever is left of the budget. Always capped by the budget. */
+  timeoutMs?: number;
+  run(ctx: StepContext<S>): Promise<void>;
+}
+
+/** What a step receives. */
+export interface StepContext<S> {
+  state: S;
+  /** Aborted when this step times out, the budget runs out or the run is interrupted. */
+  signal: AbortSignal;
+  /** Registers a cleanup. `keepable` cleanups are skipped when a successful run is kept (KEEP mode). */
+  defer(name: string, cleanup: () => Promise<void>, options?: { keepable?: boolean }): void;
+}
+
+/** Monotonic milliseconds; injected so timings can be pinned in tests. */
+export interface Clock {
+  now(): number;
+}
+
+/** Progress, for a live display. */
+export type StepEvent =
+  | { type: 'step-start'; name: string; title: string }
+  | { type: 'step-end'; name: string; title: string; ms: number; ok: boolean }
+  | { type: 'cleanup'; name: string; ok: boolean; kept: boolean };
+
+/** Why the run stopped at a step. */
+export type FailureKind = 'failed' | 'timeout' | 'interrupted';
+
+/** The step that stopped the run, how, and the error it (or its deadline) produced. */
+export interface StepFailure {
+  stage: string;
+  title: string;
+  kind: FailureKind;
+  error: unknown;
+  /** The limit that expired, for timeouts. */
+  limitMs?: number;
+}
+
+/** A cleanup that failed. */
+export interface CleanupFailure {
+  name: string;
+  error: unknown;
+}
+
+/** One step's timing. `not-run` steps come after the failed one. */
+export interface StageTiming {
+  name: string;
+  title: string;
+  ms: number;
+  status: 'passed' | 'failed' | 'not-run';
+}
+
+/** Options of one run. */
+export interface RunStepsOptions {
+  budgetMs: number;
+  clock: Clock;
+  signal?: AbortSignal;
+  keep?: boolean;
+  onEvent?: (event: StepEvent) => void;
+  /** Called after a failure and before teardown: the moment to read logs that teardown removes. */
+  onFailure?: (failure: StepFailure) => Promise<void>;
+  /** Limit for each cleanup; default 10 s. */
+  cleanupTimeoutMs?: number;
+}
+
+/** What happened: timings, the failure (if any), failed cleanups, and what was kept. */
+export interface RunOutcome {
+  stages: StageTiming[];
+  totalMs: number;
+  failure: StepFailure | null;
+  cleanupFailures: CleanupFailure[];
+  kept: string[];
+}
+
+/** Raised into a step's signal when its own limit or the budget expires. */
+export class StepTimeout extends Error {
+  constructor(
+    readonly limitMs: number,
+    readonly budget: boolean,
+  ) {
+    super(budget ? `the total budget ran out (${limitMs} ms left for this step)` : `no result within ${limitMs} ms`);
+  }
+}
+
+/** Raised into a step's signal when the run is interrupted. */
+export class StepInterrupted extends Error {}
+
+/** Raised into a step's signal once the step has settled, so that work it left behind stops. */
+export class StepSettled extends Error {
+  constructor(step: string) {
+    super(`step "${step}" has settled`);
+  }
+}
+
+/** Runs `steps` in order on `state`; never throws for a step's failure, returns it instead. */
+export async function runSteps<S>(steps: readonly Step<S>[], state: S, options: RunStepsOptions): Promise<RunOutcome> {
+  const cleanups: Array<{ name: string; run: () => Promise<void>; keepable: boolean }> = [];
+  const stages: StageTiming[] = steps.map((s) => ({ name: s.name, title: s.title, ms: 0, status: 'not-run' }));
+  const started = options.clock.now();
+  let failure: StepFailure | null = null;
+  for (const [index, step] of steps.entries()) {
+    const remaining = options.budgetMs - (options.clock.now() - started);
+    const budgetBound = step.timeoutMs === undefined || step.timeoutMs >= remaining;
+    const limit = Math.max(0, Math.min(step.timeoutMs ?? remaining, remaining));
+    options.onEvent?.({ type: 'step-start', name: step.name, title: step.title });
+    const stepStart = options.clock.now();
+    failure = await runOne(step, state, limit, budgetBound, options.signal, (name, run, o) => cleanups.push({ name, run, keepable: o?.keepable === true }));
+    const ms = options.clock.now() - stepStart;
+    stages[index] = { name: step.name, title: step.title, ms, status: failure ? 'failed' : 'passed' };
+    options.onEvent?.({ type: 'step-end', name: step.name, title: step.title, ms, ok: !failure });
+    if (failure) break;
+  }
+  if (failure && options.onFailure) await options.onFailure(failure).catch(() => undefined);
+  const totalMs = options.clock.now() - started;
+  const { cleanupFailures, kept } = await teardown(cleanups, options.keep === true && failure === null, options);
+  return { stages, totalMs, failure, cleanupFailures, kept };
+}
+
+async function runOne<S>(
+  step: Step<S>,
+  state: S,
+  limit: number,
+  budgetBound: boolean,
+  outer: AbortSignal | undefined,
+  defer: StepContext<S>['defer'],
+): Promise<StepFailure | null> {
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(new StepInterrupted(describeReason(outer?.reason)));
+  if (outer?.aborted) onOuterAbort();
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new StepTimeout(limit, budgetBound)), limit);
+  const aborted = new Promise<never>((_, reject) => {
+    if (controller.signal.aborted) reject(controller.signal.reason);
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    const work = Promise.resolve().then(() => step.run({ state, signal: controller.signal, defer }));
+    work.catch(() => undefined); // a step abandoned at its deadline must not raise an unhandled rejection
+    await Promise.race([work, aborted]);
+    return null;
+  } catch (error) {
+    const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+    if (reason instanceof StepTimeout) return { stage: step.name, title: step.title, kind: 'timeout', error: reason, limitMs: reason.limitMs };
+    if (reason instanceof StepInterrupted) return { stage: step.name, title: step.title, kind: 'interrupted', error: reason };
+    return { stage: step.name, title: step.title, kind: 'failed', error };
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+    // Whatever the step left waiting (a watcher, a request) is told to stop now.
+    if (!controller.signal.aborted) controller.abort(new StepSettled(step.name));
+  }
+}
+
+async function teardown(
+  cleanups: Array<{ name: string; run: () => Promise<void>; keepable: boolean }>,
+  keep: boolean,
+  options: RunStepsOptions,
+): Promise<{ cleanupFailures: CleanupFailure[]; kept: string[] }> {
+  const cleanupFailures: CleanupFailure[] = [];
+  const kept: string[] = [];
+  const limit = options.cleanupTimeoutMs ?? 10_000;
+  for (const cleanup of cleanups.reverse()) {
+    if (keep && cleanup.keepable) {
+      kept.push(cleanup.name);
+      options.onEvent?.({ type: 'cleanup', name: cleanup.name, ok: true, kept: true });
+      continue;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        cleanup.run(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`cleanup "${cleanup.name}" did not finish within ${limit} ms`)), limit);
+        }),
+      ]);
+      options.onEvent?.({ type: 'cleanup', name: cleanup.name, ok: true, kept: false });
+    } catch (error) {
+      cleanupFailures.push({ name: cleanup.name, error });
+      options.onEvent?.({ type: 'cleanup', name: cleanup.name, ok: false, kept: false });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return { cleanupFailures, kept };
+}
+
+function describeReason(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return reason === undefined ? 'interrupted' : String(reason);
+}
