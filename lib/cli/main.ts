@@ -2,7 +2,15 @@ import { ConfigError, UsageError, VerifyError } from '../errors.ts';
 import { EXIT, type CliIo, type Command } from './io.ts';
 
 /** The subcommands, loaded on demand so `octolab-verify doctor` never loads the boot code. */
-const commands: Record<string, () => Promise<{ command: Command }>> = {};
+const commands: Record<string, () => Promise<{ command: Command }>> = {
+  boot: () => import('./commands/boot.ts'),
+  image: () => import('./commands/image.ts'),
+  doctor: () => import('./commands/doctor.ts'),
+  netd: () => import('./commands/netd.ts'),
+  setup: () => import('./commands/setup.ts'),
+  rollback: () => import('./commands/rollback.ts'),
+  cleanup: () => import('./commands/cleanup.ts'),
+};
 
 const USAGE = `usage: octolab-verify <command> [options]
 

@@ -1,0 +1,38 @@
+import type { CleanupItem, CleanupPlan } from './cleanup-plan.ts';
+import type { CleanupResult } from './cleanup-run.ts';
+import { renderAge } from './duration.ts';
+
+/** Describes one item in a line. Pure. */
+export function describeCleanupItem(item: CleanupItem): string {
+  if (item.kind === 'process') {
+    const age = item.ageMs === null ? 'age unknown' : `running ${renderAge(item.ageMs)}`;
+    return `process ${item.pid}  lab ${item.labId}  --api-sock ${item.apiSock}  (${age})`;
+  }
+  if (item.kind === 'link') return `${item.linkKind} ${item.name}${item.netns ? ` in netns ${item.netns}` : ''}  owner ${item.alias}`;
+  const sockets = item.sockets.length > 0 ? `, ${item.sockets.length} socket(s)` : '';
+  return `lab dir ${item.path}  (last activity ${renderAge(item.ageMs)} ago${sockets})`;
+}
+
+/** Renders the plan (what will go, what stays and why); `dryRun` words the heading. Pure. */
+export function renderCleanupPlan(plan: CleanupPlan, stateDir: string, dryRun: boolean): string {
+  const lines = [`cleanup of ${stateDir}${plan.olderThanMs > 0 ? ` (only what is older than ${renderAge(plan.olderThanMs)})` : ''}${dryRun ? ' — dry run, nothing is changed' : ''}`];
+  if (plan.remove.length === 0) lines.push('  nothing left behind by a lab was found');
+  else {
+    lines.push(`  ${dryRun ? 'would remove' : 'removing'} ${plan.remove.length} item(s):`);
+    for (const item of plan.remove) lines.push(`    - ${describeCleanupItem(item)}`);
+  }
+  if (plan.kept.length > 0) {
+    lines.push(`  left alone:`);
+    for (const kept of plan.kept) lines.push(`    - ${kept.what}: ${kept.why}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Renders the outcome of a run, one line per item, and a closing count. Pure. */
+export function renderCleanupResult(result: CleanupResult): string {
+  const lines = result.outcomes.map((o) => `  [${o.status === 'failed' ? 'FAIL' : o.status}] ${o.detail}`);
+  const failed = result.outcomes.filter((o) => o.status === 'failed').length;
+  const removed = result.outcomes.filter((o) => o.status === 'removed').length;
+  lines.push(failed > 0 ? `cleanup: ${removed} removed, ${failed} failed` : `cleanup: ${removed} removed`);
+  return `${lines.join('\n')}\n`;
+}
