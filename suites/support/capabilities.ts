@@ -11,7 +11,7 @@ export const CAPABILITIES = {
   net: 'network namespaces, bridges and TAP devices (iproute2, CAP_NET_ADMIN)',
   users: 'creating throwaway users and groups (useradd, groupadd, runuser)',
   firecracker: 'a firecracker binary of the expected version',
-  boot: 'a real Firecracker boot: firecracker, a kernel and a rootfs that the doctor accepts',
+  boot: 'a real Firecracker boot: a KVM that runs a guest, firecracker, a kernel and a rootfs that the doctor accepts',
   image: 'building the hello rootfs (busybox-static, mkfs.ext4, debugfs)',
 } as const;
 
