@@ -13,6 +13,7 @@ const ROWS: ReadonlyArray<readonly [RegExp, string]> = [
   [/Cannot load kernel|invalid kernel image/, 'The kernel is not a loadable vmlinux (x86_64 needs an uncompressed ELF); use a Firecracker CI kernel.'],
   [/BackingFile/, 'The drive file could not be opened read-write; check the lab copy of the rootfs and the state directory permissions.'],
   [/A root block device already exists/, 'Only one drive may be the root device; the drive ids must match between calls.'],
+  [/TapOpen\(IoctlError\(Os \{ code: 1,/, "The TAP belongs to another user: start microvm-netd with --tap-owner <uid that runs firecracker> (id -u), or run firecracker as the TAP's owner."],
   [/Could not create the network device|TapOpen/, 'The TAP device could not be opened: check that microvm-netd created it and that it is not used by another VM.'],
   [/Logger error/, 'The log file must exist before PUT /logger (Firecracker opens, never creates it).'],
   [/Machine config error: The number of vCPUs/, 'Set OCTOLAB_MICROVM_VCPU_COUNT to 1 or an even number from 2 to 32.'],

@@ -1,0 +1,81 @@
+import { promises as fs } from 'node:fs';
+import type { BootStep } from '../../../lib/firecracker/boot-state.ts';
+import type { NetdClient } from '../../../lib/netd/client.ts';
+import { readLinks } from '../netd/support.ts';
+import type { FakeUser } from './fake-in-netns.ts';
+
+/**
+ * Boot steps the net-boot host test inserts to look at the TAP from outside the VMM, and the
+ * /proc reads behind them. What they see comes from the kernel, not from the fake's own word.
+ */
+
+/** What the kernel says about the VMM and its TAP at one point of the boot. */
+export interface TapSighting {
+  /** The step after which this was seen. */
+  after: string;
+  /** The real uid of the VMM process. */
+  uid: number;
+  /** Interfaces the VMM's open tun fds are attached to (`iff:` in /proc/<pid>/fdinfo). */
+  attached: string[];
+  /** The TAP has carrier: some fd is attached to its queue (a TAP nobody opened shows NO-CARRIER). */
+  carrier: boolean;
+  /** The TAP's operstate as netd's diag reports it during the boot. */
+  netdState: string | null;
+}
+
+/** Names of the TAPs the process's tun fds are attached to, from /proc/<pid>/fdinfo. */
+export async function tapsAttachedBy(pid: number): Promise<string[]> {
+  const names: string[] = [];
+  for (const fd of await fs.readdir(`/proc/${pid}/fdinfo`)) {
+    const info = await fs.readFile(`/proc/${pid}/fdinfo/${fd}`, 'utf8').catch(() => '');
+    const iff = /^iff:\s*(\S+)$/m.exec(info);
+    if (iff) names.push(iff[1]!);
+  }
+  return names.sort();
+}
+
+/** The real uid of a process (first field of `Uid:` in /proc/<pid>/status). */
+export async function realUidOf(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+}
+
+/** A step that records a TapSighting of the running VMM; insert it after the step named `after`. */
+export function watchTapStep(after: string, netns: string, netd: NetdClient, sightings: TapSighting[]): BootStep {
+  return {
+    name: `watch-tap-after-${after}`,
+    title: `look at the TAP from outside after ${after}`,
+    timeoutMs: 15_000,
+    async run({ state }) {
+      const pid = state.vmm?.pid;
+      const tap = state.network?.tap;
+      if (pid === undefined || tap === undefined) throw new Error('watch-tap needs a running VMM and an allocated TAP');
+      const link = (await readLinks(netns)).find((l) => l.ifname === tap);
+      if (!link) throw new Error(`TAP ${tap} is not in namespace ${netns}`);
+      const carrier = !link.flags.includes('NO-CARRIER');
+      // The flag follows the attach at once; operstate follows it through the kernel's linkwatch work, a moment later.
+      let diag = await netd.diag(state.inputs.labId);
+      for (let i = 0; carrier && diag.tap.state === 'down' && i < 50; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        diag = await netd.diag(state.inputs.labId);
+      }
+      sightings.push({ after, uid: await realUidOf(pid), attached: await tapsAttachedBy(pid), carrier, netdState: diag.tap.state });
+    },
+  };
+}
+
+/**
+ * A step (insert it after `prepare`) that gives the lab directory, its log and its rootfs copy to
+ * the unprivileged VMM user: what a runner that runs as that user would have created. The runner
+ * (root here) still opens serial.log and firecracker.stderr itself and removes it all at teardown.
+ */
+export function handOverLabStep(user: FakeUser): BootStep {
+  return {
+    name: 'hand-over-lab',
+    title: 'give the lab directory to the VMM user',
+    timeoutMs: 10_000,
+    async run({ state }) {
+      for (const file of [state.paths.dir, state.paths.log, state.paths.rootfs]) await fs.chown(file, user.uid, user.gid);
+    },
+  };
+}
