@@ -1,6 +1,7 @@
 export { createFirecrackerApi, faultOf, type FirecrackerApi, type FirecrackerApiOptions, type ApiResponse, type CallOptions } from './api-client.ts';
 export * from './api-types.ts';
 export { hintForFault } from './api-hints.ts';
+export { bootInputsFromConfig, type ConfiguredBootInputs } from './boot-inputs.ts';
 export { bootMicroVm, type BootOptions } from './boot-pipeline.ts';
 export { bootResultToJson, type BootResult } from './boot-result.ts';
 export type { BootDeps, BootInputs, BootState, BootStep } from './boot-state.ts';

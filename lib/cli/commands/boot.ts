@@ -2,6 +2,7 @@ import { loadConfig } from '../../config/index.ts';
 import { UsageError } from '../../errors.ts';
 import { bootMicroVm, type BootOptions } from '../../firecracker/boot-pipeline.ts';
 import { bootResultToJson, type BootResult } from '../../firecracker/boot-result.ts';
+import { bootInputsFromConfig } from '../../firecracker/boot-inputs.ts';
 import { createNetdLease } from '../../firecracker/netd-lease.ts';
 import { renderBootText, renderStageLine } from '../../firecracker/render-boot-result.ts';
 import type { StepEvent } from '../../firecracker/run-steps.ts';
@@ -65,19 +66,7 @@ export async function runBootCommand(io: CliIo, args: readonly string[], deps: B
   const netd = values.net ? createNetdLease(createNetdClient({ sockets: host.sockets, socketPath: config.netdSocket, timeoutMs: 10_000 })) : undefined;
 
   const result = await bootMicroVm({
-    inputs: {
-      firecrackerBin: config.firecrackerBin,
-      kernelPath: config.kernelPath,
-      rootfsPath: config.rootfsPath,
-      stateDir: config.stateDir,
-      vcpuCount: config.vcpuCount,
-      memSizeMib: config.memSizeMib,
-      bootArgs: config.bootArgs,
-      marker: values.marker ?? config.helloMarker,
-      markerMatch: match as MarkerMatch,
-      extraArgs: [],
-      env: io.env,
-    },
+    inputs: bootInputsFromConfig(config, { marker: values.marker ?? config.helloMarker, markerMatch: match as MarkerMatch, env: io.env }),
     budgetMs: (timeout ?? config.bootTimeoutSecs) * 1000,
     keep,
     signal: io.signal,

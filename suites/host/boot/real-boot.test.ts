@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/index.ts';
 import { allChecks } from '../../../lib/doctor/checks/index.ts';
 import { runDoctor } from '../../../lib/doctor/run-doctor.ts';
+import { bootInputsFromConfig } from '../../../lib/firecracker/boot-inputs.ts';
 import { bootMicroVm } from '../../../lib/firecracker/boot-pipeline.ts';
 import { createRealHost } from '../../../lib/host/real-host.ts';
 import { gate, requireRoot } from '../../support/require.ts';
@@ -28,18 +29,7 @@ describe('the hello-VM boot with the real firecracker', () => {
       gate(ctx, 'boot', notReady.length > 0 ? notReady.join('; ') : null);
 
       const result = await bootMicroVm({
-        inputs: {
-          firecrackerBin: config.firecrackerBin,
-          kernelPath: config.kernelPath,
-          rootfsPath: config.rootfsPath,
-          stateDir: config.stateDir,
-          vcpuCount: config.vcpuCount,
-          memSizeMib: config.memSizeMib,
-          bootArgs: config.bootArgs,
-          marker: config.helloMarker,
-          markerMatch: 'line',
-          extraArgs: [],
-        },
+        inputs: bootInputsFromConfig(config),
         budgetMs: config.bootTimeoutSecs * 1000,
         host,
       });
