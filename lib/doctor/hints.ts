@@ -2,6 +2,7 @@
  * Remediation texts, one function per finding, each specific to WSL or not. Taken from the seed
  * README's troubleshooting and the upstream doctors' hints (octolab-upstream-facts.md §1.3),
  * with the real user, group and paths filled in. Single-line strings, as upstream's JSON has them.
+ * Every "install it again" hint names this project's setup (SETUP_COMMAND), on WSL and elsewhere.
  */
 import type { CheckContext } from './check.ts';
 
@@ -19,10 +20,16 @@ export function hintContextOf(ctx: Pick<CheckContext, 'wsl' | 'identity' | 'host
   return { wsl: ctx.wsl.wsl, distro: ctx.host.env.WSL_DISTRO_NAME || '<distro>', user: ctx.identity.name };
 }
 
-const SETUP = 'bash infra/microvm/wsl_setup_ubuntu24.sh';
+/**
+ * The command that installs what the doctor looks for (lib/cli/commands/setup.ts): Firecracker and
+ * jailer to /usr/local/bin, the kernel and the hello rootfs to /var/lib/octolab/firecracker, the
+ * state dir, the octolab group and the backend/.env.local block. It needs the kernel's checksum
+ * (or `skip`), and it writes backend/.env.local under the directory it runs in.
+ */
+export const SETUP_COMMAND = 'sudo octolab-verify setup --kernel-sha256 <sha256|skip>';
 const RELEASE = 'https://github.com/firecracker-microvm/firecracker/releases/tag/v1.7.0';
-const NETD_START_WSL = 'start netd and keep it running: `sudo octolab-verify netd serve` (or in the background with nohup)';
-const NETD_START = 'start netd: `sudo systemctl start microvm-netd` (or run `sudo octolab-verify netd serve`)';
+const NETD_START_WSL = 'start netd and keep it running: `sudo octolab-verify netd serve` (or in the background, from the octolab-microvm-verify checkout: `sudo bin/run-netd.sh --daemon`)';
+const NETD_START = 'start netd: `sudo systemctl start microvm-netd` (unit: lib/netd/deploy/microvm-netd.service), or run `sudo octolab-verify netd serve`';
 
 /** Returns how to get a new login so that a new group membership counts. */
 export function newLoginHint(h: HintContext, group: string): string {
@@ -31,9 +38,9 @@ export function newLoginHint(h: HintContext, group: string): string {
     : `then log out and back in (or \`newgrp ${group}\` in this shell); group membership only counts in a new login`;
 }
 
-/** Returns how to re-run the setup that installs the images, binaries and state dir. */
-function rerunSetup(h: HintContext): string {
-  return h.wsl ? `re-run setup: \`${SETUP}\`` : 're-run your provisioning (upstream: `sudo octolabctl install`)';
+/** Returns "run `sudo octolab-verify setup …` from the OctoLab repository root": the one way to (re)install, on WSL and elsewhere. */
+function runSetup(): string {
+  return `run \`${SETUP_COMMAND}\` from the OctoLab repository root`;
 }
 
 /** Every finding's remediation text, by finding; each takes the hint context first where it depends on it. */
@@ -69,37 +76,38 @@ export const hints = {
     (h.wsl ? 'nested virtualization is not working; check %USERPROFILE%\\.wslconfig has nestedVirtualization=true and run `wsl --shutdown`.' : 'check `dmesg | grep -i kvm`; on a VM, nested virtualization may be off.'),
 
   firecrackerNotFound: (h: HintContext, expected: string) =>
-    `Install Firecracker v${expected}: ${rerunSetup(h)}, or install by hand from ${RELEASE} (firecracker-v${expected}-x86_64.tgz → release-v${expected}-x86_64/firecracker-v${expected}-x86_64 as /usr/local/bin/firecracker); or set OCTOLAB_FIRECRACKER_BIN to its path.`,
+    `Install Firecracker v${expected}: ${runSetup()} (it installs firecracker and jailer to /usr/local/bin), or by hand from ${RELEASE} (firecracker-v${expected}-x86_64.tgz → release-v${expected}-x86_64/firecracker-v${expected}-x86_64 as /usr/local/bin/firecracker); or set OCTOLAB_FIRECRACKER_BIN to its path.`,
   notExecutable: (h: HintContext, file: string) =>
     `Make it executable for ${h.user}: \`sudo chmod 755 ${file}\` (and make sure its directories are searchable).`,
   firecrackerBroken: (h: HintContext, file: string, expected: string) =>
-    `Check the binary (\`${file} --version\` should print "Firecracker v${expected}"); reinstall it: ${rerunSetup(h)} or from ${RELEASE}.`,
+    `Check the binary (\`${file} --version\` should print "Firecracker v${expected}"); reinstall it: ${runSetup()}, or by hand from ${RELEASE}.`,
   firecrackerVersion: (h: HintContext, expected: string) =>
-    `Install Firecracker v${expected} (${rerunSetup(h)}, or from ${RELEASE}), or change the expectation with OCTOLAB_FIRECRACKER_VERSION (e.g. >=${expected}).`,
+    `Install Firecracker v${expected}: ${runSetup()} (it installs it to /usr/local/bin and points OCTOLAB_FIRECRACKER_BIN there), or by hand from ${RELEASE}; or change the expectation with OCTOLAB_FIRECRACKER_VERSION (e.g. >=${expected}).`,
 
   jailerWsl: () => 'Jailer not required in WSL dev environment. Production requires jailer.',
   jailerDevFlag: () => 'Running without jailer is UNSAFE. Only for development.',
   jailerMissing: (_h: HintContext, expected: string) =>
-    `Install jailer from the Firecracker release (jailer-v${expected}-x86_64 → /usr/local/bin/jailer, or set OCTOLAB_MICROVM_JAILER_BIN). Required for production; on a dev machine only, OCTOLAB_DEV_UNSAFE_ALLOW_NO_JAILER=true downgrades this to a warning.`,
+    `Install jailer: ${runSetup()} (it installs jailer with firecracker to /usr/local/bin), or by hand from the Firecracker release (jailer-v${expected}-x86_64 → /usr/local/bin/jailer), or set OCTOLAB_MICROVM_JAILER_BIN. Required for production; on a dev machine only, OCTOLAB_DEV_UNSAFE_ALLOW_NO_JAILER=true downgrades this to a warning.`,
   jailerBroken: (_h: HintContext, file: string, expected: string) =>
-    `Check the binary (\`${file} --version\` should print "Jailer v${expected}"); reinstall it from ${RELEASE} together with firecracker.`,
+    `Check the binary (\`${file} --version\` should print "Jailer v${expected}"); reinstall it with firecracker: ${runSetup()}, or by hand from ${RELEASE}.`,
 
-  imageNotSet: (h: HintContext, variable: string, defaultPath: string) =>
-    `Set ${variable} in backend/.env.local (setup writes ${defaultPath}), or ${rerunSetup(h)}.`,
-  imageMissing: (h: HintContext) => `Kernel/rootfs not found: ${rerunSetup(h)} to download them, or fix the path in backend/.env.local.`,
+  imageNotSet: (_h: HintContext, variable: string, defaultPath: string) =>
+    `Set ${variable} in backend/.env.local, or ${runSetup()}: it installs the image and writes ${variable}=${defaultPath} there.`,
+  imageMissing: (_h: HintContext) =>
+    `Kernel/rootfs not found: ${runSetup()} (it downloads the kernel to /var/lib/octolab/firecracker/vmlinux and builds the hello rootfs at /var/lib/octolab/firecracker/rootfs.ext4), or fix the path in backend/.env.local.`,
   imageNotFile: (_h: HintContext, file: string) => `Point the variable at the image file itself, not at ${file}.`,
   imageUnreadable: (h: HintContext, file: string) => `Make it readable for ${h.user}: \`sudo chmod 644 ${file}\` (and its directories searchable: \`sudo chmod o+x <dir>\`).`,
-  imageTruncated: (h: HintContext) => `The file is truncated or corrupted: delete it and ${rerunSetup(h)} to download it again.`,
+  imageTruncated: (_h: HintContext) => `The file is truncated or corrupted: delete it and ${runSetup()}, which downloads the kernel again or rebuilds the hello rootfs.`,
   kernelBzImage: () =>
     'Firecracker needs an uncompressed vmlinux (ELF), not a bzImage: extract it with the kernel tree\'s `scripts/extract-vmlinux bzImage > vmlinux`, or use a Firecracker CI vmlinux (e.g. vmlinux-5.10.217 from the v1.7 CI artefacts).',
   kernelNotElf: () => 'The kernel must be an uncompressed vmlinux (ELF64), not a bzImage or a compressed file; use a Firecracker CI vmlinux or `scripts/extract-vmlinux`.',
   kernel32Bit: () => 'Firecracker boots 64-bit kernels only: use an x86_64 (or aarch64) vmlinux built for Firecracker.',
   rootfsNotExt4: (_h: HintContext, found: string) =>
-    `The base rootfs must be a raw ext4 image${found ? ` (this is ${found})` : ''}: rebuild it (\`mkfs.ext4 -d <dir> rootfs.ext4 <size>\`) or convert it (\`qemu-img convert -O raw\`).`,
+    `The base rootfs must be a raw ext4 image${found ? ` (this is ${found})` : ''}: rebuild it (\`mkfs.ext4 -d <dir> rootfs.ext4 <size>\`), convert it (\`qemu-img convert -O raw\`), or ${runSetup()} to build the hello rootfs.`,
   rootfsErrors: (_h: HintContext, file: string) => `The filesystem recorded errors: check and repair a copy with \`e2fsck -f ${file}\`, or rebuild the image.`,
 
   stateDirMissing: (h: HintContext, dir: string) =>
-    `Create it (the doctor never does): \`sudo mkdir -p ${dir} && sudo chown ${h.user} ${dir} && sudo chmod 700 ${dir}\`` + (h.wsl ? `, or ${rerunSetup(h)}.` : '.'),
+    `Create it (the doctor never does): \`sudo mkdir -p ${dir} && sudo chown ${h.user} ${dir} && sudo chmod 700 ${dir}\`, or ${runSetup()} (it creates /var/lib/octolab/microvm for the user who ran sudo).`,
   stateDirNotDir: (h: HintContext, dir: string) => `Move the file away (\`sudo mv ${dir} ${dir}.bak\`), then \`sudo mkdir -p ${dir} && sudo chown ${h.user} ${dir}\`.`,
   stateDirNotWritable: (h: HintContext, dir: string) => `Give it to the runtime user: \`sudo chown ${h.user} ${dir} && sudo chmod 700 ${dir}\`.`,
   stateDirProbeLeft: (_h: HintContext, probe: string) => `Remove the leftover probe file (\`rm ${probe}\`) and run the doctor again.`,

@@ -33,8 +33,8 @@ describe('the firecracker check', () => {
   });
 
   it.each([
-    [false, /re-run your provisioning.*releases\/tag\/v1\.7\.0.*OCTOLAB_FIRECRACKER_BIN/],
-    [true, /bash infra\/microvm\/wsl_setup_ubuntu24\.sh.*firecracker-v1\.7\.0-x86_64\.tgz/],
+    [false, /`sudo octolab-verify setup --kernel-sha256 <sha256\|skip>`.*releases\/tag\/v1\.7\.0.*OCTOLAB_FIRECRACKER_BIN/],
+    [true, /`sudo octolab-verify setup --kernel-sha256 <sha256\|skip>`.*firecracker-v1\.7\.0-x86_64\.tgz/],
   ])('fails fatally when it is not on PATH (WSL %s) with the install hint', async (wsl, hint) => {
     const s = healthyScenario();
     if (wsl) makeWsl(s);

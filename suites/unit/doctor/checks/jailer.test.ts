@@ -38,7 +38,7 @@ describe('the jailer check', () => {
     breakers.jailerMissing(s);
     const result = await run(s);
     expect(result).toMatchObject({ ok: false, severity: 'fatal', details: 'jailer binary not found; looked for jailer on PATH' });
-    expect(result.hint).toMatch(/Install jailer from the Firecracker release.*Required for production/);
+    expect(result.hint).toMatch(/Install jailer: run `sudo octolab-verify setup .*jailer-v1\.7\.0-x86_64.*Required for production/);
   });
 
   it('is WARN when missing under WSL, with upstream\'s text', async () => {

@@ -26,15 +26,16 @@ describe('the kernel check', () => {
   });
 
   it.each([
-    [false, 're-run your provisioning'],
-    [true, 'bash infra/microvm/wsl_setup_ubuntu24.sh'],
-  ])('fails when OCTOLAB_MICROVM_KERNEL_PATH is unset (WSL %s), pointing at backend/.env.local and setup', async (wsl, setup) => {
+    [false, '`sudo octolab-verify setup --kernel-sha256 <sha256|skip>` from the OctoLab repository root'],
+    [true, '`sudo octolab-verify setup --kernel-sha256 <sha256|skip>` from the OctoLab repository root'],
+  ])('fails when OCTOLAB_MICROVM_KERNEL_PATH is unset (WSL %s), pointing at backend/.env.local and this project\'s setup', async (wsl, setup) => {
     const s = healthyScenario();
     if (wsl) makeWsl(s);
     breakers.kernelUnset(s);
     const result = await run(s);
     expect(result).toMatchObject({ ok: false, severity: 'fatal', details: 'OCTOLAB_MICROVM_KERNEL_PATH not set' });
-    expect(result.hint).toContain('Set OCTOLAB_MICROVM_KERNEL_PATH in backend/.env.local (setup writes /var/lib/octolab/firecracker/vmlinux)');
+    expect(result.hint).toContain('Set OCTOLAB_MICROVM_KERNEL_PATH in backend/.env.local, or run');
+    expect(result.hint).toContain('writes OCTOLAB_MICROVM_KERNEL_PATH=/var/lib/octolab/firecracker/vmlinux there');
     expect(result.hint).toContain(setup);
   });
 

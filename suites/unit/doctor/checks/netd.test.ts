@@ -46,7 +46,7 @@ describe('the netd check', () => {
   });
 
   it.each([
-    [false, '`sudo systemctl start microvm-netd` (or run `sudo octolab-verify netd serve`)'],
+    [false, '`sudo systemctl start microvm-netd` (unit: lib/netd/deploy/microvm-netd.service), or run `sudo octolab-verify netd serve`'],
     [true, '`sudo octolab-verify netd serve`'],
   ])('fails when the socket is missing (WSL %s) with the start-netd hint', async (wsl, hint) => {
     const s = healthyScenario();

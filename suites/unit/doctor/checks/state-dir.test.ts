@@ -23,8 +23,8 @@ describe('the state_dir check', () => {
   });
 
   it.each([
-    [false, `\`sudo mkdir -p ${DIR} && sudo chown alice ${DIR} && sudo chmod 700 ${DIR}\`.`],
-    [true, 'wsl_setup_ubuntu24.sh'],
+    [false, `\`sudo mkdir -p ${DIR} && sudo chown alice ${DIR} && sudo chmod 700 ${DIR}\`, or run \`sudo octolab-verify setup`],
+    [true, '`sudo octolab-verify setup --kernel-sha256 <sha256|skip>`'],
   ])('fails when it does not exist and never creates it (WSL %s)', async (wsl, hint) => {
     const s = healthyScenario();
     if (wsl) makeWsl(s);
