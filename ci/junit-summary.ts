@@ -7,33 +7,9 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { countJUnit, renderClosingLine, type Counts } from '../lib/junit/count.ts';
 
-/** Counts of one or more JUnit documents. */
-export interface Counts {
-  passed: number;
-  failed: number;
-  skipped: number;
-}
-
-/** Counts the test cases of one JUnit XML document: failure/error → failed, skipped → skipped. */
-export function countJUnit(xml: string): Counts {
-  const counts: Counts = { passed: 0, failed: 0, skipped: 0 };
-  const cases = xml.split(/<testcase[\s>]/).slice(1);
-  for (const raw of cases) {
-    // A case ends at "/>" (self-closing) or at its closing tag; nothing after it belongs to it.
-    const selfClosing = /^[^>]*\/>/.exec(raw);
-    const body = selfClosing ? '' : raw.slice(0, raw.indexOf('</testcase>') >= 0 ? raw.indexOf('</testcase>') : raw.length);
-    if (/<(failure|error)[\s>/]/.test(body)) counts.failed++;
-    else if (/<skipped[\s>/]/.test(body)) counts.skipped++;
-    else counts.passed++;
-  }
-  return counts;
-}
-
-/** Renders the closing line CI reads. */
-export function renderClosingLine(counts: Counts): string {
-  return `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`;
-}
+export { countJUnit, renderClosingLine, type Counts };
 
 function main(argv: string[]): number {
   let expect: string[] = [];

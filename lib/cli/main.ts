@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   setup: () => import('./commands/setup.ts'),
   rollback: () => import('./commands/rollback.ts'),
   cleanup: () => import('./commands/cleanup.ts'),
+  verify: () => import('./commands/verify.ts'),
 };
 
 const USAGE = `usage: octolab-verify <command> [options]

@@ -7,6 +7,7 @@ import { createRealHost, gatherHostFacts, type HostFacts } from '../../lib/host/
 
 /** Options: where to write, and how to learn the host facts (replaced in the reporter's own test). */
 export interface JUnitReporterOptions {
+  /** Default: OCTOLAB_REPORTS_DIR (set by `octolab-verify verify --reports DIR`), else reports/. */
   outputDir?: string;
   hostFacts?: () => Promise<HostFacts>;
 }
@@ -21,7 +22,7 @@ export default class ProjectJUnitReporter implements Reporter {
   private readonly hostFacts: () => Promise<HostFacts>;
 
   constructor(options: JUnitReporterOptions = {}) {
-    this.outputDir = options.outputDir ?? path.resolve('reports');
+    this.outputDir = path.resolve(options.outputDir ?? (process.env.OCTOLAB_REPORTS_DIR || 'reports'));
     this.hostFacts =
       options.hostFacts ??
       (() => gatherHostFacts(createRealHost(), { firecrackerBin: process.env.OCTOLAB_FIRECRACKER_BIN ?? 'firecracker' }));

@@ -2,7 +2,6 @@ import { UsageError } from '../../errors.ts';
 import { createIpLinks } from '../../host/ip-links.ts';
 import { createNetdServeHost } from '../../host/netd-serve-host.ts';
 import { createRealHost } from '../../host/real-host.ts';
-import { guardShutdownSignals } from '../../host/signal-guard.ts';
 import { startNetdDaemon } from '../../netd/daemon.ts';
 import type { CliIo } from '../io.ts';
 import { EXIT } from '../io.ts';
@@ -68,13 +67,8 @@ export async function serveNetd(io: CliIo, settings: ServeSettings): Promise<num
     log,
   });
   log(`ready${settings.netns ? ` (network namespace ${settings.netns})` : ''}`);
-  const releaseGuard = guardShutdownSignals();
-  try {
-    const why = await untilAborted(io.signal);
-    log(`${why}: shutting down`);
-    await daemon.stop();
-  } finally {
-    releaseGuard();
-  }
+  const why = await untilAborted(io.signal);
+  log(`${why}: shutting down`);
+  await daemon.stop();
   return EXIT.ok;
 }

@@ -133,6 +133,7 @@ describe('octolab-verify netd as a process', () => {
     child.kill('SIGTERM');
     const result = await child;
     expect(result.signal).toBe('SIGTERM');
+    expect(stderr).toContain('octolab-verify: second SIGTERM: exiting now; teardown was interrupted');
     expect(await inFlight).toBeInstanceOf(Error);
   });
 
