@@ -3,15 +3,14 @@
 import { register } from 'tsx/esm/api';
 import { constants } from 'node:os';
 
-register();
-const { runCli } = await import('../lib/cli/main.ts');
 const controller = new AbortController();
 let signals = 0;
 /**
  * The first SIGINT/SIGTERM asks the running command to tear down (it returns its own exit code);
- * a second one ends the process at once. The listener stays installed, so this process always has
- * a handler of its own and libraries that watch signals (execa's signal-exit) never treat a signal
- * as unhandled and kill it mid-teardown.
+ * a second one ends the process at once with 128 + the signal's number (130 SIGINT, 143 SIGTERM).
+ * The listener stays installed, so this process always has a handler of its own and libraries
+ * that watch signals (execa's signal-exit) never treat a signal as unhandled and kill it
+ * mid-teardown.
  */
 function onSignal(signal) {
   signals++;
@@ -20,14 +19,14 @@ function onSignal(signal) {
     return;
   }
   process.stderr.write(`octolab-verify: second ${signal}: exiting now; teardown was interrupted (run \`octolab-verify cleanup\` for what is left)\n`);
-  // Die by the signal itself, as an unhandled one would, so the parent sees it; the exit code is the fallback.
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  setTimeout(() => process.exit(128 + constants.signals[signal]), 1000).unref();
-  process.kill(process.pid, signal);
+  process.exit(128 + constants.signals[signal]);
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+
+// Loaded after the handlers are in place: a signal during start-up reaches the command as an abort.
+register();
+const { runCli } = await import('../lib/cli/main.ts');
 try {
   process.exitCode = await runCli({
     argv: process.argv.slice(2),

@@ -4,7 +4,7 @@ import { VerifyError } from '../errors.ts';
 import type { Host, RunResult } from '../host/types.ts';
 import { ELF_MACHINE, readElfLinkage } from './elf-linkage.ts';
 import { HELLO_MARKER, markerProblem, renderHelloInit } from './hello-init.ts';
-import { createImageFiles, type ImageFiles } from './image-files.ts';
+import { createImageFiles, type ImageFiles } from '../host/image-files.ts';
 
 /** The hello image could not be built (or would overwrite something that is not one). */
 export class ProvisionError extends VerifyError {}

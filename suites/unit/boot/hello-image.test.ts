@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readElfLinkage } from '../../../lib/provision/elf-linkage.ts';
 import { markerProblem, renderHelloInit, shellQuote } from '../../../lib/provision/hello-init.ts';
 import { buildHelloRootfs, helloFingerprint, ProvisionError } from '../../../lib/provision/hello-rootfs.ts';
-import type { ImageFiles } from '../../../lib/provision/image-files.ts';
+import type { ImageFiles } from '../../../lib/host/image-files.ts';
 import { FakeHost } from '../../../fixtures/fake-host.ts';
 
 /** A minimal ELF64 little-endian x86-64 header with one program header of type `ptype`. */

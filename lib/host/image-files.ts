@@ -7,7 +7,7 @@ import { errnoOf } from '../errors.ts';
 /**
  * The writes the image builder makes: a staging tree in a private temp dir, a temp image beside
  * the output, and the final rename. Passed in as one value so tests can replace an operation;
- * this file is the only place in lib/provision that writes to the file system.
+ * part of the door to the OS (lib/host), so lib/provision itself never writes to the file system.
  */
 export interface ImageFiles {
   /** Creates a private (0700) staging directory and returns its path. */
