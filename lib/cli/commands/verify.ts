@@ -80,7 +80,9 @@ export async function runVerifyCommand(io: CliIo, args: readonly string[], deps:
     clock: deps.clock,
     gatherFacts: deps.gatherFacts,
   });
-  io.stdout.write(renderVerifySummary({ ...outcome, rerun: suites ? 'pnpm verify' : 'pnpm verify --no-suites' }));
+  // Started through sudo → advise sudo again; a root shell has no need (and maybe no sudo).
+  const rerun = suites ? `${io.env.SUDO_UID ? 'sudo ' : ''}pnpm verify` : 'pnpm verify --no-suites';
+  io.stdout.write(renderVerifySummary({ ...outcome, rerun }));
   return outcome.exitCode;
 }
 

@@ -171,6 +171,25 @@ describe('octolab-verify verify (the command)', () => {
       expect(cli.stdout()).toContain(`exit ${code}\n`);
     }));
 
+  it('as root runs the suites with the reports directory and, with a fatal check, exits 2 advising `sudo pnpm verify` under sudo', () =>
+    inTmp(async (dir) => {
+      const s = healthyScenario();
+      s.host.euid = 0;
+      const { runner, calls } = fakeRunner(PASSING);
+      const cli = fakeIo([], dir);
+      cli.io = { ...cli.io, env: { SUDO_UID: '1000' } };
+      // No kernel or rootfs in this environment: the doctor's kernel check is fatal.
+      const code = await runVerifyCommand(cli.io, ['--reports', 'out'], { host: s.host, runner, packageRoot: '/pkg', clock: FIXED_CLOCK, gatherFacts: async () => ({ ...FIXED_FACTS }) });
+      expect(code).toBe(2);
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ cwd: '/pkg', env: { OCTOLAB_REPORTS_DIR: path.join(dir, 'out') } });
+      expect(cli.stdout()).toMatch(/FAIL kernel: /);
+      expect(cli.stdout()).toContain('then re-run `sudo pnpm verify`');
+      const plain = fakeIo([], dir);
+      await runVerifyCommand(plain.io, ['--reports', 'out'], { host: s.host, runner, packageRoot: '/pkg', clock: FIXED_CLOCK, gatherFacts: async () => ({ ...FIXED_FACTS }) });
+      expect(plain.stdout()).toContain('then re-run `pnpm verify`');
+    }));
+
   it('rejects an unknown option with the usage', async () => {
     const cli = fakeIo([], '/');
     await expect(runVerifyCommand(cli.io, ['--bogus'], { host: healthyScenario().host })).rejects.toMatchObject({ code: 'USAGE' });
