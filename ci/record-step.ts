@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { renderJUnit } from '../lib/junit/junit-xml.ts';
-import { writeReportFile } from '../lib/junit/write-report.ts';
+import { writeReportFile } from '../lib/host/report-file.ts';
 
 const [name, exitCode, logFile] = process.argv.slice(2);
 if (!name || exitCode === undefined) {

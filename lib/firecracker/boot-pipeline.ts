@@ -3,18 +3,20 @@ import { performance } from 'node:perf_hooks';
 import { describeError, VerifyError } from '../errors.ts';
 import { createRealHost } from '../host/real-host.ts';
 import type { Host } from '../host/types.ts';
+import { createRealLabFs } from '../host/vmm/real-lab-fs.ts';
+import { spawnVmm } from '../host/vmm/spawn-vmm.ts';
 import { createFirecrackerApi, type FirecrackerApi } from './api-client.ts';
 import type { BootResult } from './boot-result.ts';
 import type { BootInputs, BootState, BootStep } from './boot-state.ts';
 import { DEFAULT_BOOT_STEPS, withNetwork, withoutGuestExit } from './boot-steps.ts';
 import { BootStageError } from './errors.ts';
-import { createRealLabFs, type LabFs } from './lab-fs.ts';
+import type { LabFs } from './lab-fs.ts';
 import { labPaths } from './lab-layout.ts';
 import { diagnoseSerial } from './marker-diagnosis.ts';
 import type { NetdLease } from './netd-lease.ts';
 import { runSteps, StepTimeout, type Clock, type RunOutcome, type StepEvent, type StepFailure } from './run-steps.ts';
 import { SerialLineScanner } from './serial-lines.ts';
-import { spawnVmm, type SpawnVmm } from './vmm-process.ts';
+import type { SpawnVmm } from './vmm-process.ts';
 
 /** Everything a boot takes; only `inputs` is required, the rest defaults to the real machine. */
 export interface BootOptions {

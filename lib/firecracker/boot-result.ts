@@ -1,6 +1,6 @@
 import type { BootStageError } from './errors.ts';
+import type { CopyMethod } from './lab-fs.ts';
 import type { VmNetwork } from './netd-lease.ts';
-import type { CopyMethod } from './rootfs-copy.ts';
 import type { StageTiming } from './run-steps.ts';
 import type { SerialLine } from './serial-lines.ts';
 import type { ProcessExit } from './vmm-process.ts';

@@ -1,10 +1,8 @@
 import type { Host } from '../host/types.ts';
 import type { FirecrackerApi } from './api-client.ts';
-import type { FileTail } from './file-tail.ts';
-import type { LabFs } from './lab-fs.ts';
+import type { CopyMethod, FileTail, LabFs } from './lab-fs.ts';
 import type { LabPaths } from './lab-layout.ts';
 import type { NetdLease, VmNetwork } from './netd-lease.ts';
-import type { CopyMethod } from './rootfs-copy.ts';
 import type { Step } from './run-steps.ts';
 import type { MarkerMatch, SerialLine, SerialLineScanner } from './serial-lines.ts';
 import type { ProcessExit, SpawnVmm, VmmProcess } from './vmm-process.ts';

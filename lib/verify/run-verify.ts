@@ -5,8 +5,8 @@ import { renderDoctorJUnit } from '../doctor/render-junit.ts';
 import { renderDoctorText } from '../doctor/render-text.ts';
 import { DOCTOR_EXIT, type DoctorReport } from '../doctor/report.ts';
 import { runDoctor, type RunDoctorOptions } from '../doctor/run-doctor.ts';
+import { writeReportFile } from '../host/report-file.ts';
 import type { Host } from '../host/types.ts';
-import { writeReportFile } from '../junit/write-report.ts';
 import { runHostSuites, type SuiteRunner, type SuitesOutcome } from './suite-run.ts';
 
 /** Exit codes of the main job; a failed suite outranks a fatal check, which outranks a strict warning. */

@@ -1,5 +1,5 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { realReportReader } from '../host/report-file.ts';
 import { countJUnit, listCases, type CaseOutcome, type Counts } from '../junit/count.ts';
 
 /** How the host suites' process ended. */
@@ -15,6 +15,14 @@ export type SuiteRunner = (options: {
   env: Readonly<Record<string, string | undefined>>;
   signal?: AbortSignal;
 }) => Promise<SuiteProcessResult>;
+
+/** Reads the host suites' report back; the real one is `realReportReader` in lib/host/report-file.ts. */
+export interface ReportReader {
+  /** The file's text, or null when it does not exist; other errors throw. */
+  read(filePath: string): Promise<string | null>;
+  /** Removes the file; a missing file is fine. */
+  remove(filePath: string): Promise<void>;
+}
 
 /** What the host suites did, read from their process and their JUnit report. */
 export interface SuitesOutcome {
@@ -42,20 +50,18 @@ export async function runHostSuites(options: {
   reportsDir: string;
   env: Readonly<Record<string, string | undefined>>;
   signal?: AbortSignal;
+  /** Default: the real file system. */
+  reports?: ReportReader;
 }): Promise<SuitesOutcome> {
+  const reports = options.reports ?? realReportReader;
   const reportFile = hostReportFile(options.reportsDir);
-  await fs.rm(reportFile, { force: true });
+  await reports.remove(reportFile);
   const result = await options.runner({
     cwd: options.packageRoot,
     env: { ...options.env, OCTOLAB_REPORTS_DIR: options.reportsDir },
     signal: options.signal,
   });
-  let xml: string | null = null;
-  try {
-    xml = await fs.readFile(reportFile, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  const xml = await reports.read(reportFile);
   const cases = xml === null ? null : listCases(xml);
   const counts = xml === null ? { passed: 0, failed: 0, skipped: 0 } : countJUnit(xml);
   const ok = result.exitCode === 0 && cases !== null && counts.failed === 0;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Reporter, TestModule, TestCase } from 'vitest/node';
 import type { SerializedError } from 'vitest';
 import { renderJUnit, type JUnitCase, type JUnitSuite } from '../../lib/junit/junit-xml.ts';
-import { writeReportFile } from '../../lib/junit/write-report.ts';
+import { writeReportFile } from '../../lib/host/report-file.ts';
 import { createRealHost, gatherHostFacts, type HostFacts } from '../../lib/host/index.ts';
 
 /** Options: where to write, and how to learn the host facts (replaced in the reporter's own test). */

@@ -6,7 +6,7 @@ import { renderDoctorJson } from '../../doctor/render-json.ts';
 import { renderDoctorJUnit } from '../../doctor/render-junit.ts';
 import { renderDoctorText } from '../../doctor/render-text.ts';
 import { runDoctor, type RunDoctorOptions } from '../../doctor/run-doctor.ts';
-import { writeReportFile } from '../../junit/write-report.ts';
+import { writeReportFile } from '../../host/report-file.ts';
 import type { CliIo, Command } from '../io.ts';
 import { parseCommandArgs } from '../parse-args.ts';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootMicroVm, type BootOptions } from '../../../lib/firecracker/boot-pipeline.ts';
 import { insertAfter, removeStep } from '../../../lib/firecracker/boot-steps.ts';
-import { createRealLabFs } from '../../../lib/firecracker/lab-fs.ts';
+import { createRealLabFs } from '../../../lib/host/vmm/real-lab-fs.ts';
 import { FakeNetdLease } from '../../../fixtures/fake-netd-lease.ts';
 import { createBootSandbox, fakeInputs, processesWith, residueOf, type BootSandbox } from './boot-harness.ts';
 

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { createFirecrackerApi } from '../../../lib/firecracker/api-client.ts';
 import type { BootInputs } from '../../../lib/firecracker/boot-state.ts';
-import { createRealLabFs } from '../../../lib/firecracker/lab-fs.ts';
 import { firecrackerArgs, labPaths } from '../../../lib/firecracker/lab-layout.ts';
-import { spawnVmm } from '../../../lib/firecracker/vmm-process.ts';
+import { createRealLabFs } from '../../../lib/host/vmm/real-lab-fs.ts';
+import { spawnVmm } from '../../../lib/host/vmm/spawn-vmm.ts';
 
 /**
  * The benchmark's baseline: the same boot as the pipeline, waiting the way the upstream shell

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
 import { FAKE_FIRECRACKER_BIN, writeFakeImages, type FakeImages } from '../../../fixtures/fake-firecracker/index.ts';
-import { waitForSocket } from '../../../lib/firecracker/wait-for-socket.ts';
+import { waitForSocket } from '../../../lib/host/vmm/wait-for-socket.ts';
 
 /** A running FakeFirecracker with its own temp dir, socket, images and captured output. */
 export interface RunningFake {

@@ -3,10 +3,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { withDir } from 'tmp-promise';
 import { describe, expect, it } from 'vitest';
-import { createRealLabFs } from '../../../lib/firecracker/lab-fs.ts';
 import { firecrackerArgs, labIdOfDirName, labPaths } from '../../../lib/firecracker/lab-layout.ts';
 import { instanceIdProblem, resourceIdProblem } from '../../../lib/firecracker/resource-ids.ts';
-import { copyRootfs } from '../../../lib/firecracker/rootfs-copy.ts';
+import { createRealLabFs } from '../../../lib/host/vmm/real-lab-fs.ts';
+import { copyRootfs } from '../../../lib/host/vmm/rootfs-copy.ts';
 import { checkInstanceId } from '../../../fixtures/fake-firecracker/fc-args.ts';
 import { checkResourceId } from '../../../fixtures/fake-firecracker/api-routes.ts';
 

@@ -1,12 +1,5 @@
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
-
-/** A running tail of a growing file. */
-export interface FileTail {
-  /** Reads whatever has been written and not yet delivered; resolves when delivered. */
-  drain(): Promise<void>;
-  /** Stops watching and closes the file (after a pending read). */
-  close(): Promise<void>;
-}
+import type { FileTail } from '../../firecracker/lab-fs.ts';
 
 const CHUNK = 64 * 1024;
 

@@ -1,7 +1,7 @@
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { errnoOf } from '../errors.ts';
+import { errnoOf } from '../../errors.ts';
 
 /**
  * Resolves when `socketPath` exists as a unix socket that accepts connections. Its appearance is

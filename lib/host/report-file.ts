@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { ReportReader } from '../verify/suite-run.ts';
 
 /**
  * Writes a report file atomically (temp file + rename) and, under sudo, hands it back to the
@@ -32,3 +33,16 @@ async function handBack(target: string, env: Readonly<Record<string, string | un
   if (process.geteuid?.() !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0) return;
   await fs.chown(target, uid, gid);
 }
+
+/** The real ReportReader: reads a report back (null when missing) and removes a stale one. */
+export const realReportReader: ReportReader = {
+  read: async (filePath) => {
+    try {
+      return await fs.readFile(filePath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return null;
+    }
+  },
+  remove: (filePath) => fs.rm(filePath, { force: true }),
+};

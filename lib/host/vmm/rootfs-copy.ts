@@ -1,8 +1,6 @@
 import { constants, promises as fs } from 'node:fs';
-import { errnoOf } from '../errors.ts';
-
-/** How a rootfs was copied: a reflink (shared extents) or a block copy that skips zero blocks. */
-export type CopyMethod = 'reflink' | 'sparse-copy';
+import { errnoOf } from '../../errors.ts';
+import type { CopyMethod } from '../../firecracker/lab-fs.ts';
 
 const BLOCK = 64 * 1024;
 const REFLINK_UNSUPPORTED = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY']);
