@@ -38,6 +38,10 @@ export function ipArgsFor(op: LinkOp): string[] {
       return ['link', 'set', 'dev', op.name, 'up'];
     case 'delete':
       return ['link', 'del', 'dev', op.name];
+    case 'delete-tap':
+      // TUNSETIFF without IFF_TUN_EXCL: EBUSY while a process holds the TAP, up or down; a missing
+      // name succeeds (ip creates a TAP and destroys it at once), so the caller checks existence.
+      return ['tuntap', 'del', 'dev', op.name, 'mode', 'tap'];
   }
 }
 
@@ -60,14 +64,18 @@ function toLinkState(entry: Record<string, unknown>, owners: Map<string, number 
   const user = data.user;
   const owner = typeof user === 'number' ? user : typeof user === 'string' ? (owners.get(user) ?? null) : null;
   const flags = Array.isArray(entry.flags) ? entry.flags : [];
+  const up = flags.includes('UP');
+  // ip prints LOWER_UP or NO-CARRIER only for an up device; a down one shows neither.
+  const carrier = !up ? null : flags.includes('LOWER_UP') ? true : flags.includes('NO-CARRIER') ? false : null;
   return {
     name: String(entry.ifname),
     kind,
     alias: typeof entry.ifalias === 'string' ? entry.ifalias : null,
     master: typeof entry.master === 'string' ? entry.master : null,
-    up: flags.includes('UP'),
+    up,
     operState: typeof entry.operstate === 'string' ? entry.operstate.toLowerCase() : 'unknown',
     owner,
+    carrier,
   };
 }
 

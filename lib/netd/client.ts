@@ -49,6 +49,7 @@ const HINTS: Record<string, string> = {
   NETD_UNAVAILABLE: 'Start microvm-netd: sudo systemctl start microvm-netd, or sudo bin/run-netd.sh --daemon.',
   LAB_COLLISION: 'Another lab shares the first 10 hex digits of this lab id: release it first, or use another lab id.',
   NAME_IN_USE: 'A device with this name exists and is not owned by a lab: inspect it with ip -d link show, and remove it by hand if it is debris.',
+  TAP_OWNER_MISMATCH: "The lab's TAP was made for another --tap-owner and a VM holds it open: stop that VM and alloc again, or run microvm-netd with the TAP's owner as --tap-owner.",
   EPERM: 'microvm-netd lacks CAP_NET_ADMIN: run it as root (systemd unit or bin/run-netd.sh).',
 };
 

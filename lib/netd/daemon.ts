@@ -64,7 +64,7 @@ export async function startNetdDaemon(options: NetdDaemonOptions): Promise<Runni
   let listener: NetdListener;
   const connections = new Set<ConnectionHandle>();
   const dispatch = createDispatcher({
-    network: createLabNetwork({ links: options.links, tapOwner: options.tapOwner }),
+    network: createLabNetwork({ links: options.links, tapOwner: options.tapOwner, log: options.log }),
     buildId: options.buildId,
     onInternalError: (error) => options.log(`internal error: ${describeError(error)}`),
   });

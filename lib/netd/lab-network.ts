@@ -8,8 +8,13 @@ import type { AllocResult, DiagLink, DiagResult, ListResult, ListedLab, NetdErro
 /** What the lab operations need: the links of one namespace and who owns new TAPs. */
 export interface LabNetworkOptions {
   links: Links;
-  /** uid that may open new TAPs (an unprivileged Firecracker); null leaves them root-only. */
+  /**
+   * uid that may open new TAPs (an unprivileged Firecracker). null creates them without owner:
+   * then the kernel lets anyone who can open /dev/net/tun attach (root only where it is 0600).
+   */
   tapOwner: number | null;
+  /** Receives one line per adoption or TAP replacement (the daemon's log). */
+  log?: (line: string) => void;
 }
 
 /** The per-lab operations of the daemon; each throws NetdOpError with the reply's code. */
@@ -46,8 +51,14 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
     const done: AllocResult = { lab_id: names.labId, bridge: names.bridge, tap: names.tap, created: plan.creates.length > 0 };
     if (plan.ops.length === 0) return done;
     const result = await links.apply(plan.ops);
-    if (result.ok) return done;
+    if (result.ok) {
+      for (const note of plan.notes) options.log?.(`lab ${names.labId}: ${note}`);
+      return done;
+    }
     const undone = await rollBack(names, plan, result.failure);
+    const failed = result.failure.index === null ? undefined : plan.ops[result.failure.index];
+    // The kernel refused to delete a TAP a process holds open: that is the plan's refusal, not a link failure.
+    if (failed?.op === 'delete-tap' && result.failure.errno === 'EBUSY' && plan.busy && undone) throw new NetdOpError(plan.busy.code, plan.busy.message);
     if (attempt < ATTEMPTS && undone && changedUnderUs(result.failure)) return allocOnce(names, attempt + 1);
     throw stepError(plan.ops, result.failure, 'alloc', undone ? '' : '; rolling back what this request created also failed');
   }
@@ -108,6 +119,7 @@ function stepError(ops: readonly LinkOp[], failure: LinkBatchFailure, what: 'all
     'set-master': 'ATTACH_FAILED',
     'set-up': 'UP_FAILED',
     delete: 'DELETE_FAILED',
+    'delete-tap': 'DELETE_FAILED',
   };
   const code: NetdErrorCode = failure.errno === 'EPERM' ? 'EPERM' : op ? byStep[op.op] : what === 'alloc' ? 'CREATE_FAILED' : 'DELETE_FAILED';
   const step = op ? `${op.op} ${op.name}` : `${what} (step unknown)`;

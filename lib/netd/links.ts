@@ -18,6 +18,11 @@ export interface LinkState {
   operState: string;
   /** For a TAP: the owning uid, or null when it has none. */
   owner: number | null;
+  /**
+   * Carrier of an up device: true with LOWER_UP, false with NO-CARRIER; null when the device is
+   * down (the kernel reports no carrier then). For a TAP, carrier means a process has it open.
+   */
+  carrier: boolean | null;
 }
 
 /** One step of a batch. Names come from labLinkNames(), never from a client. */
@@ -27,7 +32,9 @@ export type LinkOp =
   | { op: 'set-alias'; name: string; alias: string }
   | { op: 'set-master'; name: string; master: string }
   | { op: 'set-up'; name: string }
-  | { op: 'delete'; name: string };
+  | { op: 'delete'; name: string }
+  /** Deletes a TAP only when no process has it open: the kernel answers EBUSY otherwise (`ip tuntap del`). */
+  | { op: 'delete-tap'; name: string };
 
 /** The errno a failed step maps to; OTHER when the message matched none. */
 export type LinkErrno = 'EEXIST' | 'EPERM' | 'ENODEV' | 'EBUSY' | 'ETIMEDOUT' | 'OTHER';

@@ -38,7 +38,8 @@ export const NETD_ERROR_CODES = {
   MISSING_LAB_ID: 'the op needs lab_id and none (or an empty one) was given',
   INVALID_LAB_ID: 'lab_id is not a UUID',
   LAB_COLLISION: 'another lab whose id shares the first 10 hex digits owns the devices',
-  NAME_IN_USE: 'a device with the derived name exists and is not owned by any lab (or is of the wrong kind)',
+  NAME_IN_USE: 'a device with the derived name exists and is not owned by any lab (or is of the wrong kind); one without alias is adopted only as an interrupted alloc leaves it',
+  TAP_OWNER_MISMATCH: "the lab's TAP belongs to another uid than --tap-owner and a process holds it open, so it cannot be recreated",
   EPERM: 'the kernel refused a link operation (the daemon lacks CAP_NET_ADMIN)',
   LINK_QUERY_FAILED: 'listing the links failed',
   CREATE_FAILED: 'creating the bridge or the TAP failed',
@@ -128,7 +129,7 @@ export interface ListResult {
   /** Upstream-compatible flat view: each owned device with its type. */
   interfaces: { name: string; type: 'bridge' | 'tap'; lab_id: string }[];
   count: number;
-  /** obr/otp devices without an octolab alias: never touched, shown so an operator can act. */
+  /** obr/otp devices without a valid owner record, shown so an operator can act (alloc adopts one only in the state an interrupted alloc leaves). */
   unowned: string[];
 }
 

@@ -44,6 +44,6 @@ export function renderDiag(result: DiagResult): string {
 export function renderList(result: ListResult): string {
   const lines = result.labs.map((lab) => `${lab.lab_id}  ${lab.bridge ?? '(no bridge)'}  ${lab.tap ?? '(no tap)'}`);
   if (lines.length === 0) lines.push('no lab owns devices');
-  if (result.unowned.length > 0) lines.push(`unowned obr/otp devices (never touched): ${result.unowned.join(', ')}`);
+  if (result.unowned.length > 0) lines.push(`unowned obr/otp devices (no owner record; alloc adopts one only as an interrupted alloc leaves it): ${result.unowned.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

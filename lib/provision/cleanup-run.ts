@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { describeError } from '../errors.ts';
+import type { NetdClient } from '../netd/client.ts';
 import type { Links } from '../netd/links.ts';
+import { createNetdReleaser, linkPath, type LinkRoute } from './cleanup-netd.ts';
 import type { CleanupItem, CleanupPlan } from './cleanup-plan.ts';
 import type { InstallFs, ProcessTable } from './ports.ts';
 
@@ -12,6 +14,8 @@ export interface CleanupRunDeps {
   sleep(ms: number): Promise<void>;
   /** How long a process gets after SIGTERM before SIGKILL (default 5 s). */
   termGraceMs?: number;
+  /** microvm-netd and the labs to release through it (see chooseLinkRoute); absent: every link is deleted directly. */
+  netd?: { route: LinkRoute; client: NetdClient } | null;
 }
 
 /** What happened to one item. */
@@ -34,15 +38,17 @@ const POLL_MS = 100;
  * links, then lab directories. Each item is re-checked just before it is touched (a pid must still
  * run the same argv; a link must still carry the same alias; a directory must still be a real
  * directory directly inside the state dir), so nothing that changed since the scan is harmed.
- * One failure does not stop the rest.
+ * Links of the labs the route names are released through microvm-netd, which re-checks ownership
+ * itself; when it does not act, they are deleted directly. One failure does not stop the rest.
  */
 export async function executeCleanup(plan: CleanupPlan, stateDirs: readonly string[], deps: CleanupRunDeps): Promise<CleanupResult> {
   const outcomes: CleanupOutcome[] = [];
   const aliases = new Map<string, Map<string, string | null>>();
+  const release = deps.netd ? createNetdReleaser(deps.netd.client) : null;
   for (const item of plan.remove) {
     try {
       if (item.kind === 'process') outcomes.push(await stopProcess(item, deps));
-      else if (item.kind === 'link') outcomes.push(await deleteLink(item, deps, aliases));
+      else if (item.kind === 'link') outcomes.push(await removeLink(item, deps, aliases, release));
       else outcomes.push(await removeLabDir(item, stateDirs, deps.fs));
     } catch (error) {
       outcomes.push({ item, status: 'failed', detail: describeError(error) });
@@ -69,15 +75,33 @@ async function stopProcess(item: Extract<CleanupItem, { kind: 'process' }>, deps
   return { item, status: 'failed', detail: `process ${item.pid} is still running after SIGKILL` };
 }
 
-async function deleteLink(item: Extract<CleanupItem, { kind: 'link' }>, deps: CleanupRunDeps, aliases: Map<string, Map<string, string | null>>): Promise<CleanupOutcome> {
+/** Releases a link's lab through microvm-netd when the route says so, and deletes it directly otherwise or when the daemon did not. */
+async function removeLink(
+  item: Extract<CleanupItem, { kind: 'link' }>,
+  deps: CleanupRunDeps,
+  aliases: Map<string, Map<string, string | null>>,
+  release: ReturnType<typeof createNetdReleaser> | null,
+): Promise<CleanupOutcome> {
+  if (!release || linkPath(item, deps.netd?.route ?? null) !== 'netd') return deleteLink(item, deps, aliases);
+  const answer = await release(item);
+  if ('fallback' in answer) return deleteLink(item, deps, aliases, answer.fallback);
+  if (answer.status === 'failed' || !(await deps.linksIn(item.netns).listLabLinks()).some((l) => l.name === item.name)) return answer;
+  // The daemon answered for the lab, yet the link is still here: it serves another namespace.
+  return deleteLink(item, deps, aliases, `microvm-netd released lab ${item.labId}, but ${item.name} is still here: the daemon serves another network namespace`);
+}
+
+/** Deletes a link with ip after re-checking its alias; `fallback` says why the daemon did not (it was asked first). */
+async function deleteLink(item: Extract<CleanupItem, { kind: 'link' }>, deps: CleanupRunDeps, aliases: Map<string, Map<string, string | null>>, fallback?: string): Promise<CleanupOutcome> {
   const key = item.netns ?? '';
   const links = deps.linksIn(item.netns);
-  if (!aliases.has(key)) aliases.set(key, new Map((await links.listLabLinks()).map((l) => [l.name, l.alias])));
+  const why = fallback ? ` (${fallback})` : '';
+  // A daemon that acted may have changed the links: read them again after it.
+  if (!aliases.has(key) || fallback) aliases.set(key, new Map((await links.listLabLinks()).map((l) => [l.name, l.alias])));
   const current = aliases.get(key)!;
-  if (!current.has(item.name)) return { item, status: 'gone', detail: `link ${item.name} no longer exists` };
-  if (current.get(item.name) !== item.alias) return { item, status: 'skipped', detail: `link ${item.name} now carries another alias: not deleted` };
+  if (!current.has(item.name)) return { item, status: 'gone', detail: `link ${item.name} no longer exists${why}` };
+  if (current.get(item.name) !== item.alias) return { item, status: 'skipped', detail: `link ${item.name} now carries another alias: not deleted${why}` };
   const result = await links.apply([{ op: 'delete', name: item.name }]);
-  if (result.ok) return { item, status: 'removed', detail: `deleted link ${item.name}${item.netns ? ` in netns ${item.netns}` : ''}` };
+  if (result.ok) return { item, status: 'removed', detail: `deleted link ${item.name}${item.netns ? ` in netns ${item.netns}` : ''} directly with ip${why}` };
   if (result.failure.errno === 'ENODEV') return { item, status: 'gone', detail: `link ${item.name} was already gone` };
   return { item, status: 'failed', detail: `deleting link ${item.name} failed: ${result.failure.message}` };
 }

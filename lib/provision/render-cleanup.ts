@@ -1,3 +1,4 @@
+import { linkPath, type LinkRoute } from './cleanup-netd.ts';
 import type { CleanupItem, CleanupPlan } from './cleanup-plan.ts';
 import type { CleanupResult } from './cleanup-run.ts';
 import { renderAge } from './duration.ts';
@@ -13,13 +14,27 @@ export function describeCleanupItem(item: CleanupItem): string {
   return `lab dir ${item.path}  (last activity ${renderAge(item.ageMs)} ago${sockets})`;
 }
 
-/** Renders the plan (what will go, what stays and why); `dryRun` words the heading. Pure. */
-export function renderCleanupPlan(plan: CleanupPlan, stateDir: string, dryRun: boolean): string {
+/** Says how the links of the namespace cleanup runs in go: through microvm-netd or directly, and why. Pure. */
+export function renderLinkRoute(route: LinkRoute, dryRun: boolean): string[] {
+  if (route.unavailable !== null) {
+    return [`  links: ${dryRun ? 'would delete' : 'deleting'} them directly with ip: microvm-netd at ${route.socketPath} does not answer (${route.unavailable})`];
+  }
+  const lines = [`  links: ${dryRun ? 'would release' : 'releasing'} lab by lab through microvm-netd at ${route.socketPath} (release_vm_net; it answered hello and ping)`];
+  for (const [labId, why] of route.direct) lines.push(`    lab ${labId} directly with ip: ${why}`);
+  return lines;
+}
+
+/** Renders the plan (what will go, what stays and why, and the links' route); `dryRun` words the heading. Pure. */
+export function renderCleanupPlan(plan: CleanupPlan, stateDir: string, dryRun: boolean, route: LinkRoute | null = null): string {
   const lines = [`cleanup of ${stateDir}${plan.olderThanMs > 0 ? ` (only what is older than ${renderAge(plan.olderThanMs)})` : ''}${dryRun ? ' — dry run, nothing is changed' : ''}`];
   if (plan.remove.length === 0) lines.push('  nothing left behind by a lab was found');
   else {
     lines.push(`  ${dryRun ? 'would remove' : 'removing'} ${plan.remove.length} item(s):`);
-    for (const item of plan.remove) lines.push(`    - ${describeCleanupItem(item)}`);
+    for (const item of plan.remove) {
+      const via = item.kind !== 'link' ? '' : linkPath(item, route) === 'netd' ? '  [through microvm-netd]' : '  [directly with ip]';
+      lines.push(`    - ${describeCleanupItem(item)}${via}`);
+    }
+    if (route) lines.push(...renderLinkRoute(route, dryRun));
   }
   if (plan.kept.length > 0) {
     lines.push(`  left alone:`);

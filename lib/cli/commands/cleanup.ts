@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig, type Config } from '../../config/index.ts';
 import { UsageError } from '../../errors.ts';
 import { createInstallFs } from '../../host/install-fs.ts';
 import { createIpLinks } from '../../host/ip-links.ts';
 import { createProcessTable } from '../../host/process-table.ts';
 import { createRealHost } from '../../host/real-host.ts';
-import type { Host } from '../../host/types.ts';
+import type { Host, HostSockets } from '../../host/types.ts';
 import type { Links } from '../../netd/links.ts';
+import { chooseLinkRoute, linksHere, reachNetd, type CleanupNetd, type LinkRoute } from '../../provision/cleanup-netd.ts';
 import { planCleanup } from '../../provision/cleanup-plan.ts';
 import { executeCleanup } from '../../provision/cleanup-run.ts';
 import { scanForResidue } from '../../provision/cleanup-scan.ts';
@@ -29,6 +30,9 @@ Removes only what a lab left: firecracker processes whose --api-sock is inside <
 (never matched by process name), obr/otp links whose alias is "octolab:lab=<uuid>" (netd's
 ownership record), and lab_<uuid> directories with their sockets. Stop the backend first: a running
 lab looks exactly like a crashed one (or use --older-than).
+When microvm-netd answers on OCTOLAB_MICROVM_NETD_SOCK (hello, ping), the links of the current
+namespace are released through it (release_vm_net, one lab at a time as the daemon serialises
+them); otherwise, and in --netns namespaces, they are deleted directly with ip. The plan says which.
 exit codes: 0 done (or nothing to do), 1 something could not be removed, 64 usage, 78 configuration`;
 
 /** What the command takes from outside; tests pass fakes. */
@@ -37,6 +41,8 @@ export interface CleanupCommandDeps {
   fs?: InstallFs;
   processes?: ProcessTable;
   linksIn?: (netns: string | null) => Links;
+  /** How microvm-netd is reached (default: the host's unix sockets). */
+  sockets?: HostSockets;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -61,7 +67,10 @@ export async function runCleanupCommand(io: CliIo, args: readonly string[], deps
     if (!NETNS_NAME.test(name) || name === '.' || name === '..') throw new UsageError({ code: 'USAGE', summary: `--netns ${JSON.stringify(name)} is not a namespace name`, hint: 'Use a name from `ip netns list`.' });
   }
   const host = deps.host ?? createRealHost(io.env);
-  const stateDir = values['state-dir'] ?? (await loadConfig({ env: io.env, fs: host.fs, cwd: io.cwd, envFile: values['env-file'] })).config.stateDir;
+  // Read only when needed: an explicit --state-dir with no link to release needs no configuration.
+  let config: Promise<Config> | undefined;
+  const readConfig = () => (config ??= loadConfig({ env: io.env, fs: host.fs, cwd: io.cwd, envFile: values['env-file'] }).then((loaded) => loaded.config));
+  const stateDir = values['state-dir'] ?? (await readConfig()).stateDir;
   const fs = deps.fs ?? createInstallFs();
   const processes = deps.processes ?? createProcessTable();
   const linksIn = deps.linksIn ?? ((netns: string | null) => createIpLinks({ proc: host.proc, netns: netns ?? undefined }));
@@ -70,9 +79,17 @@ export async function runCleanupCommand(io: CliIo, args: readonly string[], deps
   const inventory = await scanForResidue(stateDir, namespaces, { fs, processes, linksIn, now: deps.now ?? Date.now });
   const plan = planCleanup(inventory, olderThanMs);
   const dryRun = values['dry-run'] === true;
-  io.stdout.write(renderCleanupPlan(plan, stateDir, dryRun));
+  // microvm-netd is asked only when there is a link to remove in the namespace it serves.
+  let netd: CleanupNetd | null = null;
+  let route: LinkRoute | null = null;
+  if (linksHere(plan).size > 0) {
+    netd = reachNetd(deps.sockets ?? host.sockets, (await readConfig()).netdSocket);
+    route = await chooseLinkRoute(plan, netd);
+  }
+  io.stdout.write(renderCleanupPlan(plan, stateDir, dryRun, route));
   if (dryRun || plan.remove.length === 0) return EXIT.ok;
-  const result = await executeCleanup(plan, inventory.stateDirs, { fs, processes, linksIn, sleep: deps.sleep ?? ((ms) => sleep(ms)) });
+  const viaNetd = netd && route && route.viaNetd.size > 0 ? { route, client: netd.client } : null;
+  const result = await executeCleanup(plan, inventory.stateDirs, { fs, processes, linksIn, netd: viaNetd, sleep: deps.sleep ?? ((ms) => sleep(ms)) });
   io.stdout.write(renderCleanupResult(result));
   return result.ok ? EXIT.ok : EXIT.failed;
 }

@@ -83,7 +83,9 @@ describe('octolab-verify cleanup on the real host', () => {
         await waitFor(() => fs.lstat(path.join(temp.path, 'firecracker.sock')).then(() => true, () => false), 'the decoy socket');
 
         const out: string[] = [];
-        const io: CliIo = { argv: [], env: { PATH: process.env.PATH }, cwd: temp.path, stdout: { write: (t: string) => out.push(t) } as never, stderr: { write: (t: string) => out.push(t) } as never };
+        // No microvm-netd on this socket: the links are deleted directly (a daemon of the machine is never asked).
+        const env = { PATH: process.env.PATH, OCTOLAB_MICROVM_NETD_SOCK: path.join(temp.path, 'no-netd.sock') };
+        const io: CliIo = { argv: [], env, cwd: temp.path, stdout: { write: (t: string) => out.push(t) } as never, stderr: { write: (t: string) => out.push(t) } as never };
         const host = createRealHost();
         // Search only the test's namespace: other suites on this machine may hold lab links elsewhere.
         const deps = { host, linksIn: () => createIpLinks({ proc: host.proc, netns }) };
@@ -91,12 +93,14 @@ describe('octolab-verify cleanup on the real host', () => {
 
         expect(await run(['--dry-run'])).toBe(0);
         expect(out.join('')).toMatch(/would remove 4 item\(s\)/);
+        expect(out.join('')).toMatch(/links: would delete them directly with ip: microvm-netd at \S+no-netd\.sock does not answer \(.*ENOENT\)/);
         expect(alive(vmm.pid!)).toBe(true);
         expect(await linkNames(netns)).toContain(lab.tap);
 
         out.length = 0;
         expect(await run([])).toBe(0);
         expect(out.join('')).toMatch(/cleanup: 4 removed\n$/);
+        expect(out.join('')).toContain(`[removed] deleted link ${lab.tap} directly with ip`);
         await waitFor(() => !alive(vmm.pid!) || vmm.exitCode !== null || vmm.signalCode !== null, 'the lab process to end');
         expect(vmm.signalCode).toBe('SIGTERM');
         expect(alive(byName.pid!) && alive(elsewhere.pid!)).toBe(true);

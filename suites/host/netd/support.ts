@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { createIpLinks } from '../../../lib/host/ip-links.ts';
 import { createNetdServeHost } from '../../../lib/host/netd-serve-host.ts';
@@ -93,4 +94,31 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number):
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return false;
+}
+
+/** A process holding a TAP open, as Firecracker does; close() ends it (idempotent). */
+export interface HeldTap {
+  pid: number;
+  close(): Promise<void>;
+}
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Starts tap-holder.ts inside `netns` on the TAP `name` and waits until it holds it; throws with its stderr when it cannot. */
+export async function holdTap(netns: string, name: string): Promise<HeldTap> {
+  const child = execa('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', 'suites/host/netd/tap-holder.ts', name], { cwd: REPO, reject: false, buffer: { stdout: false } });
+  const attached = await new Promise<boolean>((resolve) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes(`attached ${name}`)) resolve(true);
+    });
+    void child.then(() => resolve(false));
+  });
+  if (!attached) throw new Error(`tap-holder could not hold ${name} in ${netns}: ${(await child).stderr}`);
+  return {
+    pid: child.pid!,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await child;
+    },
+  };
 }

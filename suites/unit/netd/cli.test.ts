@@ -51,7 +51,7 @@ describe('netd text renderings', () => {
 
   it('renders an empty list and names unowned devices', () => {
     expect(renderList({ labs: [], interfaces: [], count: 0, unowned: ['obr0000000000'] })).toBe(
-      'no lab owns devices\nunowned obr/otp devices (never touched): obr0000000000\n',
+      'no lab owns devices\nunowned obr/otp devices (no owner record; alloc adopts one only as an interrupted alloc leaves it): obr0000000000\n',
     );
   });
 });

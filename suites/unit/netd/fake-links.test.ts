@@ -26,6 +26,27 @@ describe('FakeLinks', () => {
       { op: 'set-up', name: 'otp0000000000' },
       { op: 'delete', name: 'obr0000000000' },
     ]);
-    expect(await links.listLabLinks()).toEqual([{ name: 'otp0000000000', kind: 'tap', alias: null, master: null, up: true, operState: 'down', owner: 7 }]);
+    expect(await links.listLabLinks()).toEqual([{ name: 'otp0000000000', kind: 'tap', alias: null, master: null, up: true, operState: 'down', owner: 7, carrier: false }]);
+  });
+
+  it('models a TAP held open: carrier while up, none while down, EBUSY for delete-tap, while `delete` still removes it', async () => {
+    const links = new FakeLinks().seed({ name: 'otp0000000000', kind: 'tap', up: false }).attach('otp0000000000');
+    expect((await links.listLabLinks())[0]).toMatchObject({ up: false, carrier: null });
+    await links.apply([{ op: 'set-up', name: 'otp0000000000' }]);
+    expect((await links.listLabLinks())[0]).toMatchObject({ up: true, carrier: true, operState: 'up' });
+    expect(await links.apply([{ op: 'delete-tap', name: 'otp0000000000' }])).toMatchObject({ ok: false, failure: { index: 0, errno: 'EBUSY' } });
+    links.detach('otp0000000000');
+    expect((await links.listLabLinks())[0]).toMatchObject({ carrier: false, operState: 'down' });
+    expect(await links.apply([{ op: 'delete-tap', name: 'otp0000000000' }])).toEqual({ ok: true });
+    expect(links.labLinkNames()).toEqual([]);
+    links.seed({ name: 'otp0000000001', kind: 'tap' }).attach('otp0000000001');
+    expect(await links.apply([{ op: 'delete', name: 'otp0000000001' }])).toEqual({ ok: true });
+  });
+
+  it('answers delete-tap as `ip tuntap del` does: a missing name succeeds, a bridge is EINVAL', async () => {
+    const links = new FakeLinks().seed({ name: 'obr0000000000', kind: 'bridge' });
+    expect(await links.apply([{ op: 'delete-tap', name: 'otp0000000000' }])).toEqual({ ok: true });
+    expect(await links.apply([{ op: 'delete-tap', name: 'obr0000000000' }])).toMatchObject({ ok: false, failure: { errno: 'OTHER', message: 'ioctl(TUNSETIFF): Invalid argument' } });
+    expect(() => links.attach('obr0000000000')).toThrow(/no such TAP/);
   });
 });

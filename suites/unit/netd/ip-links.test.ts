@@ -38,6 +38,11 @@ const SAMPLE = JSON.stringify([
     linkinfo: { info_kind: 'tun', info_data: { type: 'tap', user: 'nobody' } },
   },
   { ifname: 'otpaaaaaaaaaa', flags: [], operstate: 'DOWN', linkinfo: { info_kind: 'tun', info_data: { type: 'tun', user: 4242 } } },
+  // What iproute2 6.1 prints for a TAP a process holds open: LOWER_UP, operstate UP.
+  {
+    ifname: 'otpcccccccccc', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'UP',
+    linkinfo: { info_kind: 'tun', info_data: { type: 'tap', pi: false, vnet_hdr: false, multi_queue: false, persist: true, user: 4242 } },
+  },
   { ifname: 'obrbbbbbbbbbb', flags: [], operstate: 'DOWN', linkinfo: { info_kind: 'dummy' } },
   { ifname: 'obr-not-ours', flags: ['UP'], operstate: 'UP' },
 ]);
@@ -88,16 +93,17 @@ describe('iproute2 links', () => {
     expect(host.calls).toHaveLength(2);
   });
 
-  it('lists only obr/otp + 10 hex devices, with kind, alias, master, up, operstate and the TAP owner as a uid', async () => {
+  it('lists only obr/otp + 10 hex devices, with kind, alias, master, up, operstate, carrier and the TAP owner as a uid', async () => {
     const host = new FakeHost()
       .withCommand(['ip', '-j', '-d', 'link', 'show'], { stdout: SAMPLE })
       .withCommand(['getent', 'passwd', 'nobody'], { stdout: 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' });
     const links = await createIpLinks({ proc: host.proc }).listLabLinks();
     expect(links).toEqual([
-      { name: 'obr1234567812', kind: 'bridge', alias: ALIAS, master: null, up: true, operState: 'unknown', owner: null },
-      { name: 'otp1234567812', kind: 'tap', alias: ALIAS, master: 'obr1234567812', up: true, operState: 'down', owner: 65534 },
-      { name: 'otpaaaaaaaaaa', kind: 'tun', alias: null, master: null, up: false, operState: 'down', owner: 4242 },
-      { name: 'obrbbbbbbbbbb', kind: 'dummy', alias: null, master: null, up: false, operState: 'down', owner: null },
+      { name: 'obr1234567812', kind: 'bridge', alias: ALIAS, master: null, up: true, operState: 'unknown', owner: null, carrier: null },
+      { name: 'otp1234567812', kind: 'tap', alias: ALIAS, master: 'obr1234567812', up: true, operState: 'down', owner: 65534, carrier: false },
+      { name: 'otpaaaaaaaaaa', kind: 'tun', alias: null, master: null, up: false, operState: 'down', owner: 4242, carrier: null },
+      { name: 'otpcccccccccc', kind: 'tap', alias: null, master: null, up: true, operState: 'up', owner: 4242, carrier: true },
+      { name: 'obrbbbbbbbbbb', kind: 'dummy', alias: null, master: null, up: false, operState: 'down', owner: null, carrier: null },
     ]);
   });
 
@@ -110,8 +116,14 @@ describe('iproute2 links', () => {
     await expect(createIpLinks({ proc: host.proc }).listLabLinks()).rejects.toBeInstanceOf(LinkQueryError);
   });
 
+  it('deletes a TAP with `ip tuntap del`, which the kernel refuses while a process holds the TAP', () => {
+    expect(ipArgsFor({ op: 'delete-tap', name: 'otp1234567812' })).toEqual(['tuntap', 'del', 'dev', 'otp1234567812', 'mode', 'tap']);
+    expect(ipArgsFor({ op: 'delete', name: 'otp1234567812' })).toEqual(['link', 'del', 'dev', 'otp1234567812']);
+  });
+
   it.each([
     { op: 'add-bridge', name: 'obr 1' },
+    { op: 'delete-tap', name: 'otp;reboot' },
     { op: 'delete', name: 'a-name-longer-than-15' },
     { op: 'set-alias', name: 'obr1234567812', alias: 'two words' },
     { op: 'set-master', name: 'otp1234567812', master: 'x\ny' },

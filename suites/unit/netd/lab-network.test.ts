@@ -109,7 +109,7 @@ describe('alloc', () => {
     links.apply = async (ops) => {
       if (!injected && ops[0]?.op === 'add-bridge') {
         injected = true;
-        links.seed({ name: names.tap, kind: 'tap' }); // someone else creates the TAP mid-request
+        links.seed({ name: names.tap, kind: 'tap', alias: 'made by hand' }); // someone else creates the TAP mid-request
         links.failOn((op) => op.op === 'add-tap', 'EEXIST', 'RTNETLINK answers: File exists');
       }
       return original(ops);

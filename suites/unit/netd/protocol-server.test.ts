@@ -127,6 +127,11 @@ const errorScenarios: Record<NetdErrorCode, (netd: InProcessNetd) => Promise<Rec
     netd.links.seed({ name: 'obr1234567812', kind: 'bridge' });
     return sendRaw(netd, [request('alloc_vm_net', LABS.one)]);
   },
+  TAP_OWNER_MISMATCH: (netd) => {
+    const alias = `octolab:lab=${LABS.one}`;
+    netd.links.seed({ name: 'obr1234567812', kind: 'bridge', alias }).seed({ name: 'otp1234567812', kind: 'tap', alias, master: 'obr1234567812', owner: 4242 }).attach('otp1234567812');
+    return sendRaw(netd, [request('alloc_vm_net', LABS.one)]);
+  },
   EPERM: (netd) => {
     netd.links.failOn(() => true, 'EPERM', 'RTNETLINK answers: Operation not permitted');
     return sendRaw(netd, [request('alloc_vm_net', LABS.one)]);

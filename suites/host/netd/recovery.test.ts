@@ -1,0 +1,130 @@
+import path from 'node:path';
+import { execa } from 'execa';
+import { dir, type DirectoryResult } from 'tmp-promise';
+import { afterEach, describe, expect, it, type TestContext } from 'vitest';
+import { NetdError } from '../../../lib/netd/errors.ts';
+import { labLinkNames } from '../../../lib/netd/names.ts';
+import { requireRoot, requireTools } from '../../support/require.ts';
+import { createNetns, deleteNetns, holdTap, labLinksIn, netnsExists, readLinks, startDaemon, type HeldTap, type InProcessDaemon, type IpLink } from './support.ts';
+
+const LAB = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+const names = labLinkNames(LAB);
+
+/** What one test created; afterEach removes exactly that and proves nothing is left. */
+const state: { netns: string | null; tmp: DirectoryResult | null; daemons: InProcessDaemon[]; held: HeldTap[]; rootLinks: string[] } = { netns: null, tmp: null, daemons: [], held: [], rootLinks: [] };
+
+async function setup(ctx: TestContext) {
+  requireRoot(ctx);
+  requireTools(ctx, 'net', ['ip']);
+  state.rootLinks = await labLinksIn(null);
+  state.netns = await createNetns();
+  state.tmp = await dir({ unsafeCleanup: true });
+  const netns = state.netns;
+  const socketPath = path.join(state.tmp.path, 'run', 'netd.sock');
+  /** Starts a daemon as `netd serve --tap-owner UID` would (null: no --tap-owner); stops the one running first. */
+  const restart = async (tapOwner: number | null) => {
+    for (const running of state.daemons.splice(0)) await running.daemon.stop();
+    const running = await startDaemon({ netns, socketPath, tapOwner });
+    state.daemons.push(running);
+    return running;
+  };
+  const hold = async (name: string) => {
+    const held = await holdTap(netns, name);
+    state.held.push(held);
+    return held;
+  };
+  const ip = (...args: string[]) => execa('ip', ['-n', netns, ...args]);
+  const link = async (name: string): Promise<(IpLink & { ifindex?: number }) | undefined> => (await readLinks(netns)).find((l) => l.ifname === name);
+  return { netns, restart, hold, ip, link };
+}
+
+afterEach(async () => {
+  for (const held of state.held.splice(0)) await held.close();
+  for (const running of state.daemons.splice(0)) await running.daemon.stop();
+  if (state.netns) {
+    const netns = state.netns;
+    state.netns = null;
+    await deleteNetns(netns);
+    expect(await netnsExists(netns)).toBe(false);
+  }
+  await state.tmp?.cleanup();
+  state.tmp = null;
+  expect(await labLinksIn(null)).toEqual(state.rootLinks);
+});
+
+async function refusal(promise: Promise<unknown>): Promise<NetdError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(NetdError);
+  return error as NetdError;
+}
+
+describe('microvm-netd restarted with another --tap-owner', () => {
+  it('recreates the lab TAP nobody holds with the new owner, keeping name, alias, master and up', { tags: ['root', 'net'] }, async (ctx) => {
+    const { restart, link } = await setup(ctx);
+    await (await restart(4242)).client.alloc(LAB);
+    expect((await link(names.tap))?.linkinfo?.info_data).toMatchObject({ user: 4242 });
+    const second = await restart(5555);
+    await expect(second.client.alloc(LAB)).resolves.toMatchObject({ tap: names.tap });
+    const tap = (await link(names.tap))!;
+    expect(tap.linkinfo?.info_data).toMatchObject({ type: 'tap', user: 5555 });
+    expect(tap).toMatchObject({ ifalias: names.alias, master: names.bridge });
+    expect(tap.flags).toEqual(expect.arrayContaining(['UP', 'NO-CARRIER']));
+    expect(second.log).toContain(`lab ${LAB}: replacing ${names.tap}: owned by uid 4242, configured uid 5555`);
+    await expect(second.client.diag(LAB)).resolves.toMatchObject({ healthy: true, tap: { owner_uid: 5555 } });
+  });
+
+  it.for([
+    ['up (the daemon sees its carrier)', true],
+    ['down (only the kernel\'s EBUSY on ip tuntap del shows it)', false],
+  ] as const)('refuses with TAP_OWNER_MISMATCH while a process holds the TAP, %s, and leaves it held', { tags: ['root', 'net'] }, async ([, up], ctx) => {
+    const { restart, hold, ip, link } = await setup(ctx);
+    await (await restart(4242)).client.alloc(LAB);
+    const held = await hold(names.tap);
+    if (!up) await ip('link', 'set', 'dev', names.tap, 'down');
+    const error = await refusal((await restart(5555)).client.alloc(LAB));
+    expect(error.code).toBe('TAP_OWNER_MISMATCH');
+    expect(error.summary).toMatch(/is owned by uid 4242, but this daemon gives TAPs to uid 5555/);
+    const tap = (await link(names.tap))!;
+    expect(tap.linkinfo?.info_data).toMatchObject({ user: 4242 });
+    expect(tap.ifalias).toBe(names.alias);
+    if (up) expect(tap.flags).toContain('LOWER_UP');
+    expect(() => process.kill(held.pid, 0)).not.toThrow();
+    await held.close();
+  });
+});
+
+describe('microvm-netd and devices an interrupted alloc left without owner alias', () => {
+  it('adopts the bridge in place (same ifindex) and finishes the lab', { tags: ['root', 'net'] }, async (ctx) => {
+    const { restart, ip, link } = await setup(ctx);
+    await ip('link', 'add', names.bridge, 'type', 'bridge'); // the daemon died right after this step
+    const before = (await link(names.bridge))!.ifindex;
+    const { client, log } = await restart(4242);
+    await client.alloc(LAB);
+    expect(await link(names.bridge)).toMatchObject({ ifindex: before, ifalias: names.alias });
+    await expect(client.diag(LAB)).resolves.toMatchObject({ healthy: true, tap: { owner_uid: 4242 } });
+    expect(log.some((line) => line.includes(`adopting ${names.bridge}`))).toBe(true);
+  });
+
+  it('replaces a TAP without alias that nobody holds, and refuses one that a process holds', { tags: ['root', 'net'] }, async (ctx) => {
+    const { restart, hold, ip, link } = await setup(ctx);
+    const { client } = await restart(4242);
+    await client.alloc(LAB);
+    await client.release(LAB);
+    // The daemon died after creating the TAP, before its alias: a bridge of ours, a bare TAP.
+    await client.alloc(LAB);
+    await ip('tuntap', 'del', 'dev', names.tap, 'mode', 'tap');
+    await ip('tuntap', 'add', 'dev', names.tap, 'mode', 'tap', 'user', '4343');
+    const held = await hold(names.tap);
+    const error = await refusal(client.alloc(LAB));
+    expect(error.code).toBe('NAME_IN_USE');
+    expect(error.summary).toMatch(/a process holds it open \(the kernel refused to delete it: EBUSY\)/);
+    expect((await link(names.tap))?.linkinfo?.info_data).toMatchObject({ user: 4343 });
+    expect((await client.list()).unowned).toEqual([names.tap]);
+    await held.close();
+    await client.alloc(LAB);
+    expect(await link(names.tap)).toMatchObject({ ifalias: names.alias, master: names.bridge, linkinfo: { info_data: { user: 4242 } } });
+  });
+});
