@@ -8,7 +8,8 @@ export interface VmNetwork {
 
 /** What the boot needs from microvm-netd: a TAP for a lab, and its release. */
 export interface NetdLease {
-  alloc(labId: string): Promise<VmNetwork>;
+  /** `signal` abandons the request (stage deadline, interrupted run); teardown still releases. */
+  alloc(labId: string, signal?: AbortSignal): Promise<VmNetwork>;
   release(labId: string): Promise<void>;
 }
 
@@ -19,8 +20,8 @@ export interface NetdLease {
  */
 export function createNetdLease(client: Pick<NetdClient, 'alloc' | 'release'>): NetdLease {
   return {
-    async alloc(labId) {
-      const result = await client.alloc(labId);
+    async alloc(labId, signal) {
+      const result = await client.alloc(labId, { signal });
       return { tap: result.tap, bridge: result.bridge };
     },
     async release(labId) {

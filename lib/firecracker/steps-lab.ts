@@ -56,7 +56,7 @@ export const netdStep: BootStep = {
   name: 'netd',
   title: 'allocate a TAP from microvm-netd',
   timeoutMs: 15_000,
-  async run({ state, defer }) {
+  async run({ state, signal, defer }) {
     const netd = state.deps.netd;
     if (!netd) throw new LabStateError({ code: 'NETD_NOT_CONFIGURED', summary: 'a network was asked for but no netd client was given' });
     let allocated = false;
@@ -70,7 +70,7 @@ export const netdStep: BootStep = {
       },
       { keepable: true },
     );
-    state.network = await netd.alloc(state.inputs.labId);
+    state.network = await netd.alloc(state.inputs.labId, signal);
     allocated = true;
   },
 };

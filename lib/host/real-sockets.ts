@@ -7,15 +7,18 @@ import { hostErrorFrom } from './host-error.ts';
 export function createRealSockets(): HostSockets {
   return {
     unixRequest(socketPath, payload, options) {
+      if (options.signal?.aborted) return Promise.reject(options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted'));
       return new Promise<Buffer>((resolve, reject) => {
         const chunks: Buffer[] = [];
         let received = 0;
         let settled = false;
         const socket = net.createConnection({ path: socketPath });
+        const onAbort = () => finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
         const finish = (error: Error | null, value?: Buffer) => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
           socket.destroy();
           if (error) reject(error);
           else resolve(value ?? Buffer.alloc(0));
@@ -43,6 +46,7 @@ export function createRealSockets(): HostSockets {
           chunks.push(chunk);
         });
         socket.on('end', () => finish(null, Buffer.concat(chunks)));
+        options.signal?.addEventListener('abort', onAbort, { once: true });
         socket.on('error', (error) => finish(hostErrorFrom(error, `request on ${socketPath}`)));
       });
     },

@@ -120,6 +120,8 @@ export interface UnixRequestOptions {
   maxResponseBytes: number;
   /** Half-close the write side after sending (default true). */
   halfClose?: boolean;
+  /** Abandons the exchange at once (the connection is destroyed); rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Unix-socket exchanges: connect, send one payload, read until the peer closes. */

@@ -24,17 +24,23 @@ export interface NetdClientOptions {
   timeoutMs?: number;
 }
 
+/** Per-call options. */
+export interface CallOptions {
+  /** Abandons the call at once (the boot's stage deadline or an interrupted run); rejects with its reason. */
+  signal?: AbortSignal;
+}
+
 /** A typed microvm-netd client; every failure is a NetdError carrying a code. */
 export interface NetdClient {
   /** Sends one request and returns the parsed, successful reply object (error replies throw with the daemon's code). */
-  request(request: NetdRequest, options?: { maxResponseBytes?: number }): Promise<Record<string, unknown>>;
+  request(request: NetdRequest, options?: { maxResponseBytes?: number } & CallOptions): Promise<Record<string, unknown>>;
   /** The handshake: checks api_version and that every op in `requiredOps` (default alloc/release/diag) is supported. */
   hello(requiredOps?: readonly string[]): Promise<HelloReply>;
   ping(): Promise<PingReply['result']>;
   /** Creates (or confirms) the lab's bridge and TAP. */
-  alloc(labId: string): Promise<AllocResult>;
+  alloc(labId: string, options?: CallOptions): Promise<AllocResult>;
   /** Deletes the lab's bridge and TAP; succeeds when they are already gone. */
-  release(labId: string): Promise<ReleaseResult>;
+  release(labId: string, options?: CallOptions): Promise<ReleaseResult>;
   diag(labId: string): Promise<DiagResult>;
   list(): Promise<ListResult>;
 }
@@ -112,8 +118,11 @@ export function createNetdClient(options: NetdClientOptions): NetdClient {
         raw = await options.sockets.unixRequest(options.socketPath, Buffer.from(JSON.stringify(request)), {
           timeoutMs,
           maxResponseBytes: limits.maxResponseBytes ?? MAX_RESPONSE_BYTES,
+          signal: limits.signal,
         });
       } catch (error) {
+        // Abandoned by the caller: its reason, not a daemon problem.
+        if (limits.signal?.aborted) throw limits.signal.reason;
         const errno = error instanceof HostError ? error.errno : undefined;
         const code = errno === 'EACCES' ? 'EACCES' : 'NETD_UNAVAILABLE';
         throw new NetdError({
@@ -152,14 +161,14 @@ export function createNetdClient(options: NetdClientOptions): NetdClient {
       if (!reply.result || reply.result.status !== 'ok') throw protocolError('ping', 'ping reply without result.status "ok"');
       return reply.result;
     },
-    async alloc(labId) {
+    async alloc(labId, callOptions = {}) {
       const names = namesFor(labId, 'alloc_vm_net');
-      const reply = await compatible('alloc_vm_net', client.request({ op: 'alloc_vm_net', lab_id: names.labId }));
+      const reply = await compatible('alloc_vm_net', client.request({ op: 'alloc_vm_net', lab_id: names.labId }, callOptions));
       return readAllocResult(resultOf(reply, 'alloc_vm_net'), names, 'alloc_vm_net');
     },
-    async release(labId) {
+    async release(labId, callOptions = {}) {
       const names = namesFor(labId, 'release_vm_net');
-      const reply = await compatible('release_vm_net', client.request({ op: 'release_vm_net', lab_id: names.labId }));
+      const reply = await compatible('release_vm_net', client.request({ op: 'release_vm_net', lab_id: names.labId }, callOptions));
       return readReleaseResult(resultOf(reply, 'release_vm_net'), names, 'release_vm_net');
     },
     async diag(labId) {

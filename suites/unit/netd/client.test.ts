@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { FakeHost } from '../../../fixtures/fake-host.ts';
 import { InProcessNetd } from '../../../fixtures/fake-netd.ts';
-import { createNetdClient, parseNetdReply } from '../../../lib/netd/client.ts';
+import { createNetdClient, parseNetdReply, type CallOptions } from '../../../lib/netd/client.ts';
 import { NetdError } from '../../../lib/netd/errors.ts';
 import type { AllocResult, FlatErrorReply, HelloReply, NestedErrorReply, ReleaseResult } from '../../../lib/netd/protocol.ts';
 import { LABS } from './support.ts';
@@ -136,7 +136,7 @@ describe('wire types', () => {
     expectTypeOf<HelloReply>().toHaveProperty('supported_ops').toEqualTypeOf<string[]>();
     expectTypeOf<AllocResult>().toEqualTypeOf<{ lab_id: string; bridge: string; tap: string; created: boolean }>();
     expectTypeOf<ReleaseResult>().toEqualTypeOf<{ lab_id: string; bridge_deleted: string | null; tap_deleted: string | null }>();
-    expectTypeOf(createNetdClient).returns.toHaveProperty('alloc').parameters.toEqualTypeOf<[string]>();
+    expectTypeOf(createNetdClient).returns.toHaveProperty('alloc').parameters.toEqualTypeOf<[string, CallOptions?]>();
   });
 });
 

@@ -23,7 +23,8 @@ async function withFakeNetd(args: string[], body: (socketPath: string, child: Re
         await body(socketPath, child);
       } finally {
         child.kill('SIGTERM');
-        expect((await child).exitCode).toBe(0);
+        const ended = await child;
+        expect(ended.exitCode, `fake netd: signal ${ended.signal}, stderr: ${ended.stderr}`).toBe(0);
       }
     },
     { unsafeCleanup: true },
@@ -49,6 +50,20 @@ describe('the fake netd process', () => {
     await withFakeNetd(['--hang'], async (socketPath) => {
       const error = await createNetdClient({ sockets: createRealSockets(), socketPath, timeoutMs: 200 }).ping().catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'NETD_UNAVAILABLE', reason: 'ETIMEDOUT' });
+    });
+  });
+
+  it('abandons a request to a wedged daemon at once when the caller aborts (no wait for the timeout)', async () => {
+    await withFakeNetd(['--hang'], async (socketPath) => {
+      const client = createNetdClient({ sockets: createRealSockets(), socketPath, timeoutMs: 60_000 });
+      const controller = new AbortController();
+      const reason = new Error('stage deadline');
+      const pending = client.alloc('12345678-1234-4234-8234-123456789abc', { signal: controller.signal }).catch((e: unknown) => e);
+      controller.abort(reason);
+      // The rejection is the caller's own reason, not a NETD_UNAVAILABLE timeout 60 s later.
+      expect(await pending).toBe(reason);
+      const already = await client.release('12345678-1234-4234-8234-123456789abc', { signal: AbortSignal.abort(reason) }).catch((e: unknown) => e);
+      expect(already).toBe(reason);
     });
   });
 });
