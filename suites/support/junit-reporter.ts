@@ -37,12 +37,20 @@ export default class ProjectJUnitReporter implements Reporter {
       suites.push(moduleToSuite(module, project, facts));
       byProject.set(project, suites);
     }
-    if (unhandledErrors.length > 0) {
-      const project = byProject.keys().next().value ?? 'default';
-      byProject.get(project)?.push({
+    // Each unhandled error goes to the project of the test file it came from (vitest records the
+    // file as VITEST_TEST_PATH); one without a known file goes to the first project.
+    const unhandledBy = new Map<string, SerializedError[]>();
+    for (const error of unhandledErrors) {
+      const file = (error as { VITEST_TEST_PATH?: unknown }).VITEST_TEST_PATH;
+      const owner = modules.find((m) => m.moduleId === file)?.project.name || byProject.keys().next().value || 'default';
+      unhandledBy.set(owner, [...(unhandledBy.get(owner) ?? []), error]);
+    }
+    for (const [project, errors] of unhandledBy) {
+      const suites = byProject.get(project) ?? [];
+      suites.push({
         name: `[${project}] unhandled errors`,
         properties: { project, ...facts },
-        cases: unhandledErrors.map((error, index) => ({
+        cases: errors.map((error, index) => ({
           name: `unhandled error ${index + 1}: ${error.message}`,
           classname: `${project}: unhandled`,
           status: 'failed',
@@ -50,6 +58,7 @@ export default class ProjectJUnitReporter implements Reporter {
           details: error.stack,
         })),
       });
+      byProject.set(project, suites);
     }
     for (const [project, suites] of byProject) {
       const file = path.join(this.outputDir, `junit-${project}.xml`);

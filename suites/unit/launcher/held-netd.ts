@@ -6,6 +6,11 @@ export interface HeldRequest {
   labId: string;
   /** Sends `reply` as the answer and closes the connection. */
   answer(reply: Record<string, unknown>): void;
+  /**
+   * Answers like `answer` and says whether the client was still there: 'peer-gone' when it had
+   * closed the connection (it gave up on the call; a unix socket reports EPIPE at once).
+   */
+  tryAnswer(reply: Record<string, unknown>): Promise<'delivered' | 'peer-gone'>;
 }
 
 /**
@@ -48,6 +53,9 @@ export class HeldNetd {
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
+    // A client that gave up makes our answer fail with EPIPE: tryAnswer reports it; it is not an error here.
+    let peerGone = false;
+    socket.on('error', () => (peerGone = true));
     let text = '';
     socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
     socket.once('end', () => {
@@ -55,7 +63,12 @@ export class HeldNetd {
       const request: HeldRequest = {
         op: String(body.op),
         labId: String(body.lab_id),
-        answer: (reply) => socket.end(JSON.stringify(reply)),
+        answer: (reply) => void socket.end(JSON.stringify(reply)),
+        tryAnswer: (reply) =>
+          new Promise((resolve) => {
+            socket.once('close', () => resolve(peerGone ? 'peer-gone' : 'delivered'));
+            socket.end(JSON.stringify(reply));
+          }),
       };
       const waiter = this.waiters.shift();
       if (waiter) waiter(request);

@@ -50,11 +50,12 @@ describe('bin/octolab-verify.mjs on SIGINT/SIGTERM', { timeout: 60_000 }, () => 
     const { child, done } = startBoot();
     const alloc = await netd.next('alloc_vm_net');
     child.kill(signal);
-    // Teardown has begun: the lease is being released.
+    // Teardown begins while the alloc is still unanswered: the lease is being released.
     const release = await netd.next('release_vm_net');
     expect(release.labId).toBe(alloc.labId);
+    // The interrupted stage had given up its request: nobody is left to read the alloc's answer.
+    expect(await alloc.tryAnswer({ ok: false, error: 'SHUTTING_DOWN', message: 'test over' })).toBe('peer-gone');
     release.answer({ ok: true, result: { lab_id: release.labId, bridge_deleted: null, tap_deleted: null } });
-    alloc.answer({ ok: false, error: 'SHUTTING_DOWN', message: 'test over' });
     const run = await done;
     expect(run).toMatchObject({ code: 130, signal: null });
     expect(run.stderr).toBe('octolab-verify boot: FAILED at stage "netd"\n');

@@ -23,6 +23,11 @@ describe('the vitest JUnit reporter', () => {
         expect(xml).toContain('<property name="project" value="sample"/>');
         expect(xml).toMatch(/<failure message="expected 'booted' to be 'Hello, World!'/);
         expect(countJUnit(xml)).toEqual({ passed: 1, failed: 1, skipped: 1 });
+        // An uncaught error is filed under the project whose test file raised it.
+        const other = await readFile(path.join(dir, 'junit-other.xml'), 'utf8');
+        expect(other).toMatch(/<testcase classname="other: unhandled" name="unhandled error 1: stray error from the other project"/);
+        expect(countJUnit(other)).toEqual({ passed: 1, failed: 1, skipped: 0 });
+        expect(xml).not.toContain('unhandled');
       },
       { unsafeCleanup: true },
     );
