@@ -2,46 +2,27 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
-import { dir, type DirectoryResult } from 'tmp-promise';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { labLinkNames } from '../../../lib/netd/names.ts';
 import { NetdError, NetdStartupError } from '../../../lib/netd/errors.ts';
-import { requireRoot, requireTools } from '../../support/require.ts';
-import { createNetns, deleteNetns, labIdFor, labLinksIn, netnsExists, readLinks, startDaemon, type InProcessDaemon } from './support.ts';
+import { labIdFor, labLinksIn, NamespaceRig, readLinks, startDaemon } from './support.ts';
 
 const LAB = '12345678-1234-4234-8234-123456789abc';
 const TWIN = '12345678-12ff-4fff-8fff-ffffffffffff';
 
-/** What one test created; afterEach removes exactly that and proves nothing is left. */
-const state: { netns: string | null; tmp: DirectoryResult | null; daemons: InProcessDaemon[]; rootLinks: string[] } = { netns: null, tmp: null, daemons: [], rootLinks: [] };
+const rig = new NamespaceRig();
+afterEach(() => rig.finish());
 
 async function setup(ctx: TestContext) {
-  requireRoot(ctx);
-  requireTools(ctx, 'net', ['ip']);
-  state.rootLinks = await labLinksIn(null);
-  state.netns = await createNetns();
-  state.tmp = await dir({ unsafeCleanup: true });
-  const socketPath = path.join(state.tmp.path, 'run', 'netd.sock');
+  const { netns, dir } = await rig.open(ctx);
+  const socketPath = path.join(dir, 'run', 'netd.sock');
   const start = async (extra: { tapOwner?: number | null } = {}) => {
-    const running = await startDaemon({ netns: state.netns!, socketPath, ...extra });
-    state.daemons.push(running);
+    const running = await startDaemon({ netns, socketPath, ...extra });
+    rig.onFinish(() => running.daemon.stop());
     return running;
   };
-  return { netns: state.netns, socketPath, start };
+  return { netns, socketPath, start };
 }
-
-afterEach(async () => {
-  for (const running of state.daemons.splice(0)) await running.daemon.stop();
-  if (state.netns) {
-    const netns = state.netns;
-    state.netns = null;
-    await deleteNetns(netns);
-    expect(await netnsExists(netns)).toBe(false);
-  }
-  await state.tmp?.cleanup();
-  state.tmp = null;
-  expect(await labLinksIn(null)).toEqual(state.rootLinks);
-});
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(

@@ -3,48 +3,32 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { dir, type DirectoryResult } from 'tmp-promise';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
-import { requireRoot, requireTools } from '../../support/require.ts';
-import { clientOf, createNetns, deleteNetns, labLinksIn, netnsExists, waitFor } from './support.ts';
+import { requireTools } from '../../support/require.ts';
+import { clientOf, labLinksIn, NamespaceRig, waitFor } from './support.ts';
 
 const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
 const RUN_SCRIPT = fileURLToPath(new URL('../../../bin/run-netd.sh', import.meta.url));
 const LAB = '12345678-1234-4234-8234-123456789abc';
 
-const state: { netns: string | null; tmp: DirectoryResult | null; child: ResultPromise | null; rootLinks: string[] } = { netns: null, tmp: null, child: null, rootLinks: [] };
-
-afterEach(async () => {
-  if (state.child && state.child.exitCode === null) {
-    state.child.kill('SIGKILL');
-    await state.child.catch(() => undefined);
-  }
-  state.child = null;
-  if (state.netns) {
-    await deleteNetns(state.netns);
-    expect(await netnsExists(state.netns)).toBe(false);
-    state.netns = null;
-  }
-  await state.tmp?.cleanup();
-  state.tmp = null;
-  expect(await labLinksIn(null)).toEqual(state.rootLinks);
-});
+const rig = new NamespaceRig();
+afterEach(() => rig.finish());
 
 async function setup(ctx: TestContext) {
-  requireRoot(ctx);
-  requireTools(ctx, 'net', ['ip']);
-  state.rootLinks = await labLinksIn(null);
-  state.netns = await createNetns();
-  state.tmp = await dir({ unsafeCleanup: true });
-  const runDir = path.join(state.tmp.path, 'run');
-  return { netns: state.netns, tmp: state.tmp.path, socketPath: path.join(runDir, 'netd.sock'), pidfile: path.join(runDir, 'netd.pid') };
+  const { netns, dir } = await rig.open(ctx);
+  const runDir = path.join(dir, 'run');
+  return { netns, tmp: dir, socketPath: path.join(runDir, 'netd.sock'), pidfile: path.join(runDir, 'netd.pid') };
 }
 
 /** Starts `octolab-verify netd serve` as a child process and waits until it answers ping. */
 async function spawnDaemon(args: string[], env: Record<string, string> = {}): Promise<{ child: ResultPromise }> {
   const socketPath = args[args.indexOf('--socket') + 1]!;
   const child = execa(process.execPath, [CLI, 'netd', 'serve', ...args], { env, reject: false, all: true });
-  state.child = child;
+  rig.onFinish(async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGKILL');
+    await child.catch(() => undefined);
+  });
   const up = await waitFor(async () => (await clientOf(socketPath, 1000).ping()).status === 'ok', 30_000);
   if (!up) {
     child.kill('SIGKILL');

@@ -1,56 +1,37 @@
 import path from 'node:path';
 import { execa } from 'execa';
-import { dir, type DirectoryResult } from 'tmp-promise';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { NetdError } from '../../../lib/netd/errors.ts';
 import { labLinkNames } from '../../../lib/netd/names.ts';
-import { requireRoot, requireTools } from '../../support/require.ts';
-import { createNetns, deleteNetns, holdTap, labLinksIn, netnsExists, readLinks, startDaemon, type HeldTap, type InProcessDaemon, type IpLink } from './support.ts';
+import { holdTap, NamespaceRig, readLinks, startDaemon, type InProcessDaemon, type IpLink } from './support.ts';
 
 const LAB = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const names = labLinkNames(LAB);
 
-/** What one test created; afterEach removes exactly that and proves nothing is left. */
-const state: { netns: string | null; tmp: DirectoryResult | null; daemons: InProcessDaemon[]; held: HeldTap[]; rootLinks: string[] } = { netns: null, tmp: null, daemons: [], held: [], rootLinks: [] };
+const rig = new NamespaceRig();
+afterEach(() => rig.finish());
 
 async function setup(ctx: TestContext) {
-  requireRoot(ctx);
-  requireTools(ctx, 'net', ['ip']);
-  state.rootLinks = await labLinksIn(null);
-  state.netns = await createNetns();
-  state.tmp = await dir({ unsafeCleanup: true });
-  const netns = state.netns;
-  const socketPath = path.join(state.tmp.path, 'run', 'netd.sock');
+  const { netns, dir } = await rig.open(ctx);
+  const socketPath = path.join(dir, 'run', 'netd.sock');
+  let current: InProcessDaemon | null = null;
   /** Starts a daemon as `netd serve --tap-owner UID` would (null: no --tap-owner); stops the one running first. */
   const restart = async (tapOwner: number | null) => {
-    for (const running of state.daemons.splice(0)) await running.daemon.stop();
+    await current?.daemon.stop();
     const running = await startDaemon({ netns, socketPath, tapOwner });
-    state.daemons.push(running);
+    current = running;
+    rig.onFinish(() => running.daemon.stop());
     return running;
   };
   const hold = async (name: string) => {
     const held = await holdTap(netns, name);
-    state.held.push(held);
+    rig.onFinish(() => held.close());
     return held;
   };
   const ip = (...args: string[]) => execa('ip', ['-n', netns, ...args]);
   const link = async (name: string): Promise<(IpLink & { ifindex?: number }) | undefined> => (await readLinks(netns)).find((l) => l.ifname === name);
   return { netns, restart, hold, ip, link };
 }
-
-afterEach(async () => {
-  for (const held of state.held.splice(0)) await held.close();
-  for (const running of state.daemons.splice(0)) await running.daemon.stop();
-  if (state.netns) {
-    const netns = state.netns;
-    state.netns = null;
-    await deleteNetns(netns);
-    expect(await netnsExists(netns)).toBe(false);
-  }
-  await state.tmp?.cleanup();
-  state.tmp = null;
-  expect(await labLinksIn(null)).toEqual(state.rootLinks);
-});
 
 async function refusal(promise: Promise<unknown>): Promise<NetdError> {
   const error = await promise.then(

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { dir, type DirectoryResult } from 'tmp-promise';
+import { expect, type TestContext } from 'vitest';
+import { requireRoot, requireTools } from '../../support/require.ts';
 import { createIpLinks } from '../../../lib/host/ip-links.ts';
 import { createNetdServeHost } from '../../../lib/host/netd-serve-host.ts';
 import { createRealHost } from '../../../lib/host/real-host.ts';
@@ -121,4 +124,45 @@ export async function holdTap(netns: string, name: string): Promise<HeldTap> {
       await child;
     },
   };
+}
+
+/**
+ * One test's world: a throwaway namespace and temp directory, plus whatever the test registers to
+ * stop (daemons, held TAPs, child processes). `finish()` (in afterEach) undoes it newest first, then
+ * proves the namespace is gone and the host's own lab links are exactly as before.
+ */
+export class NamespaceRig {
+  private netns: string | null = null;
+  private tmp: DirectoryResult | null = null;
+  private rootLinks: string[] = [];
+  private readonly undo: Array<() => Promise<void>> = [];
+
+  /** Skips (with the reason) without root or ip; else creates the namespace and the temp directory. */
+  async open(ctx: TestContext): Promise<{ netns: string; dir: string }> {
+    requireRoot(ctx);
+    requireTools(ctx, 'net', ['ip']);
+    this.rootLinks = await labLinksIn(null);
+    this.netns = await createNetns();
+    this.tmp = await dir({ unsafeCleanup: true });
+    return { netns: this.netns, dir: this.tmp.path };
+  }
+
+  /** Registers a cleanup that runs before the namespace is deleted. */
+  onFinish(step: () => Promise<void>): void {
+    this.undo.push(step);
+  }
+
+  /** Undoes everything this test created and checks nothing is left. */
+  async finish(): Promise<void> {
+    for (const step of this.undo.splice(0).reverse()) await step();
+    if (this.netns) {
+      const netns = this.netns;
+      this.netns = null;
+      await deleteNetns(netns);
+      expect(await netnsExists(netns)).toBe(false);
+    }
+    await this.tmp?.cleanup();
+    this.tmp = null;
+    expect(await labLinksIn(null)).toEqual(this.rootLinks);
+  }
 }
