@@ -17,6 +17,7 @@ export default defineConfig({
     tags,
     strictTags: true,
     reporters: ['default', './suites/support/junit-reporter.ts'],
+    setupFiles: ['./suites/support/fuzz-seed.ts'],
     projects: [
       {
         extends: true,

@@ -35,7 +35,7 @@ export async function runCli(io: CliIo): Promise<number> {
     io.stdout.write(await renderHelp());
     return name ? EXIT.ok : EXIT.usage;
   }
-  const load = commands[name];
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
     io.stderr.write(`octolab-verify: unknown command "${name}"\n\n${await renderHelp()}`);
     return EXIT.usage;

@@ -27,7 +27,7 @@ export function parseRequired(value: string | undefined): Set<Capability> {
     .map((name) => name.trim().toLowerCase())
     .filter(Boolean);
   if (names.includes('all')) return new Set(Object.keys(CAPABILITIES) as Capability[]);
-  const unknown = names.filter((name) => !(name in CAPABILITIES));
+  const unknown = names.filter((name) => !Object.hasOwn(CAPABILITIES, name));
   if (unknown.length > 0) {
     throw new Error(
       `${REQUIRE_VARIABLE} names unknown capabilities: ${unknown.join(', ')}. ` +

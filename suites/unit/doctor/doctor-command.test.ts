@@ -123,6 +123,13 @@ describe('octolab-verify doctor', () => {
     expect(captured.stderr()).toMatch(/Unknown option '--jsno'[\s\S]*usage: octolab-verify doctor \[--json\] \[--junit FILE\] \[--strict\] \[--env-file PATH\]/);
   });
 
+  it.each(['doctr', 'constructor', 'toString', '__proto__'])('the CLI refuses the unknown command %j with the command list (exit 64)', async (name) => {
+    const captured = fakeIo([name]);
+    expect(await runCli(captured.io)).toBe(64);
+    expect(captured.stderr()).toContain(`octolab-verify: unknown command ${JSON.stringify(name)}`);
+    expect(captured.stderr()).toMatch(/commands:[\s\S]*doctor +Check this host/);
+  });
+
   it('is registered in the CLI and documents its options and exit codes in --help', async () => {
     const captured = fakeIo(['doctor', '--help']);
     expect(await runCli(captured.io)).toBe(0);

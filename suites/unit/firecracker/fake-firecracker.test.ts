@@ -73,6 +73,7 @@ describe('FakeFirecracker’s command line (v1.7.0)', { timeout: 60_000 }, () =>
 
   it.each([
     [['--foo'], "Found argument 'foo' which wasn't expected, or isn't valid in this context.", 'UnexpectedArgument("foo")'],
+    [['--toString'], "Found argument 'toString' which wasn't expected, or isn't valid in this context.", 'UnexpectedArgument("toString")'],
     [['--api-sock=/x'], "Found argument 'api-sock=/x' which wasn't expected, or isn't valid in this context.", 'UnexpectedArgument("api-sock=/x")'],
     [['--api-sock'], "The argument 'api-sock' requires a value, but none was supplied.", 'MissingValue("api-sock")'],
     [['--id', '--boot-timer'], "The argument 'id' requires a value, but none was supplied.", 'MissingValue("id")'],

@@ -27,6 +27,8 @@ describe('OCTOLAB_VERIFY_REQUIRE', () => {
 
   it('rejects an unknown capability name instead of silently ignoring it', () => {
     expect(() => parseRequired('boot,kvmm')).toThrow(/unknown capabilities: kvmm.*Use "all" or a comma list of: root, kvm/);
+    // Names of Object.prototype members are unknown too, not inherited matches.
+    expect(() => parseRequired('constructor,tostring')).toThrow(/unknown capabilities: constructor, tostring/);
   });
 });
 
