@@ -100,7 +100,7 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
       const names = labLinkNames(labId);
       return lock.run(names.prefix, () => releaseOnce(names, 1));
     },
-    diag: async (labId) => renderDiag(labLinkNames(labId), await readLinks()),
+    diag: async (labId) => renderDiag(labLinkNames(labId), await readLinks(), options.tapOwner),
     list: async () => renderList(await readLinks()),
   };
 }
@@ -140,11 +140,18 @@ function diagLink(names: LabLinkNames, name: string, kind: 'bridge' | 'tap', lin
   };
 }
 
-/** Returns the state of both devices of a lab and whether together they are usable. */
-export function renderDiag(names: LabLinkNames, links: ReadonlyMap<string, LinkState>): DiagResult {
+/**
+ * Returns the state of both devices of a lab and whether together they are usable: a TAP whose
+ * owner is not `tapOwner` (the daemon's --tap-owner) is not, since the VMM user it serves cannot
+ * open it (alloc replaces such a TAP while no process holds it).
+ */
+export function renderDiag(names: LabLinkNames, links: ReadonlyMap<string, LinkState>, tapOwner: number | null): DiagResult {
   const bridge = diagLink(names, names.bridge, 'bridge', links.get(names.bridge));
-  const tap = { ...diagLink(names, names.tap, 'tap', links.get(names.tap)), owner_uid: links.get(names.tap)?.owner ?? null };
-  const healthy = bridge.owned && tap.owned && bridge.up && tap.up && tap.master === names.bridge;
+  const tapLink = links.get(names.tap);
+  const ownerUid = tapLink?.owner ?? null;
+  const ownerMatches = tapLink !== undefined && ownerUid === tapOwner;
+  const tap = { ...diagLink(names, names.tap, 'tap', tapLink), owner_uid: ownerUid, owner_expected: tapOwner, owner_matches: ownerMatches };
+  const healthy = bridge.owned && tap.owned && bridge.up && tap.up && tap.master === names.bridge && ownerMatches;
   return { lab_id: names.labId, bridge, tap, healthy };
 }
 

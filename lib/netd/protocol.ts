@@ -111,8 +111,20 @@ export interface DiagLink {
 export interface DiagResult {
   lab_id: string;
   bridge: DiagLink;
-  tap: DiagLink & { owner_uid: number | null };
-  /** Both exist and are owned by this lab, both are up, the TAP is a TAP enslaved to the bridge. */
+  tap: DiagLink & {
+    owner_uid: number | null;
+    /**
+     * The owner this daemon gives TAPs (its --tap-owner; null: none). Absent in replies from
+     * daemons that do not report it (upstream's), which then say nothing about owner_matches either.
+     */
+    owner_expected?: number | null;
+    /** The TAP exists and its owner is owner_expected: the VMM user this daemon serves can open it. */
+    owner_matches?: boolean;
+  };
+  /**
+   * Both exist and are owned by this lab, both are up, the TAP is a TAP enslaved to the bridge, and
+   * (when reported) its owner is the one this daemon is configured for.
+   */
   healthy: boolean;
 }
 

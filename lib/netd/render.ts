@@ -31,7 +31,14 @@ function renderDiagLink(label: string, link: DiagLink, extra = ''): string {
 
 /** Returns diag as a verdict line and one line per device. */
 export function renderDiag(result: DiagResult): string {
-  const owner = result.tap.owner_uid === null ? '' : `, owner uid ${result.tap.owner_uid}`;
+  const { owner_uid: uid, owner_expected: expected, owner_matches: matches, exists } = result.tap;
+  let owner = uid === null ? '' : `, owner uid ${uid}`;
+  if (exists && matches === false) {
+    const wanted = expected === null || expected === undefined ? 'to no user (it runs without --tap-owner)' : `to uid ${expected} (--tap-owner ${expected})`;
+    owner +=
+      `${uid === null ? ', no owner' : ''}, but this daemon gives TAPs ${wanted}: the VMM it serves may be refused the TAP. ` +
+      'Stop any VM holding it, then alloc the lab again: alloc replaces it';
+  }
   return [
     `lab ${result.lab_id}: ${result.healthy ? 'healthy' : 'NOT healthy'}`,
     renderDiagLink('bridge', result.bridge),

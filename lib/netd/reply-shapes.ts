@@ -33,6 +33,12 @@ function nameOrNull(value: unknown, op: string, field: string): string | null {
   throw shapeError(op, `${field} is neither a device name nor null`);
 }
 
+function uidOrNull(value: unknown, op: string, field: string): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw shapeError(op, `${field} is neither a uid nor null`);
+}
+
 /** alloc: the daemon must name exactly the devices derived from the lab id. */
 export function readAllocResult(result: Record<string, unknown>, names: LabLinkNames, op: string): AllocResult {
   if (result.bridge !== names.bridge || result.tap !== names.tap) {
@@ -67,9 +73,16 @@ function readDiagLink(value: unknown, op: string, field: string): DiagLink {
 export function readDiagResult(result: Record<string, unknown>, names: LabLinkNames, op: string): DiagResult {
   const bridge = readDiagLink(result.bridge, op, 'bridge');
   const tap = readDiagLink(result.tap, op, 'tap');
-  const ownerUid = isObject(result.tap) && typeof result.tap.owner_uid === 'number' ? result.tap.owner_uid : null;
+  const raw = isObject(result.tap) ? result.tap : {};
+  const ownerUid = uidOrNull(raw.owner_uid, op, 'tap.owner_uid');
   if (typeof result.healthy !== 'boolean') throw shapeError(op, 'healthy is not a boolean');
-  return { lab_id: names.labId, bridge, tap: { ...tap, owner_uid: ownerUid }, healthy: result.healthy };
+  // owner_expected/owner_matches come together or not at all (daemons that predate them send neither).
+  let owner: { owner_expected?: number | null; owner_matches?: boolean } = {};
+  if (raw.owner_expected !== undefined || raw.owner_matches !== undefined) {
+    if (typeof raw.owner_matches !== 'boolean') throw shapeError(op, 'tap.owner_matches is not a boolean');
+    owner = { owner_expected: uidOrNull(raw.owner_expected, op, 'tap.owner_expected'), owner_matches: raw.owner_matches };
+  }
+  return { lab_id: names.labId, bridge, tap: { ...tap, owner_uid: ownerUid, ...owner }, healthy: result.healthy };
 }
 
 /** list: the labs and their devices. */

@@ -48,13 +48,18 @@ describe('microvm-netd restarted with another --tap-owner', () => {
     await (await restart(4242)).client.alloc(LAB);
     expect((await link(names.tap))?.linkinfo?.info_data).toMatchObject({ user: 4242 });
     const second = await restart(5555);
+    // Before alloc replaces it, diag says why the lab is not usable for the new VMM user.
+    await expect(second.client.diag(LAB)).resolves.toMatchObject({
+      healthy: false,
+      tap: { owned: true, owner_uid: 4242, owner_expected: 5555, owner_matches: false },
+    });
     await expect(second.client.alloc(LAB)).resolves.toMatchObject({ tap: names.tap });
     const tap = (await link(names.tap))!;
     expect(tap.linkinfo?.info_data).toMatchObject({ type: 'tap', user: 5555 });
     expect(tap).toMatchObject({ ifalias: names.alias, master: names.bridge });
     expect(tap.flags).toEqual(expect.arrayContaining(['UP', 'NO-CARRIER']));
     expect(second.log).toContain(`lab ${LAB}: replacing ${names.tap}: owned by uid 4242, configured uid 5555`);
-    await expect(second.client.diag(LAB)).resolves.toMatchObject({ healthy: true, tap: { owner_uid: 5555 } });
+    await expect(second.client.diag(LAB)).resolves.toMatchObject({ healthy: true, tap: { owner_uid: 5555, owner_expected: 5555, owner_matches: true } });
   });
 
   it.for([

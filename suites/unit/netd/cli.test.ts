@@ -49,6 +49,27 @@ describe('netd text renderings', () => {
     );
   });
 
+  it('renders a TAP whose owner is not the daemon’s --tap-owner, and what to do about it', () => {
+    const link = { exists: true, owner_lab_id: LAB, owned: true, up: true, state: 'down' };
+    const text = renderDiag({
+      lab_id: LAB,
+      healthy: false,
+      bridge: { ...link, name: 'obr1234567812', kind: 'bridge', master: null },
+      tap: { ...link, name: 'otp1234567812', kind: 'tap', master: 'obr1234567812', owner_uid: 4242, owner_expected: 5555, owner_matches: false },
+    });
+    expect(text.split('\n')[2]).toBe(
+      '  tap    otp1234567812: tap, up (operstate down), owned, master obr1234567812, owner uid 4242, but this daemon gives TAPs ' +
+        'to uid 5555 (--tap-owner 5555): the VMM it serves may be refused the TAP. Stop any VM holding it, then alloc the lab again: alloc replaces it',
+    );
+    const noOwner = renderDiag({
+      lab_id: LAB,
+      healthy: false,
+      bridge: { ...link, name: 'obr1234567812', kind: 'bridge', master: null },
+      tap: { ...link, name: 'otp1234567812', kind: 'tap', master: 'obr1234567812', owner_uid: null, owner_expected: 1000, owner_matches: false },
+    });
+    expect(noOwner).toContain('owned, master obr1234567812, no owner, but this daemon gives TAPs to uid 1000 (--tap-owner 1000)');
+  });
+
   it('renders an empty list and names unowned devices', () => {
     expect(renderList({ labs: [], interfaces: [], count: 0, unowned: ['obr0000000000'] })).toBe(
       'no lab owns devices\nunowned obr/otp devices (no owner record; alloc adopts one only as an interrupted alloc leaves it): obr0000000000\n',

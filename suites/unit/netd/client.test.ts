@@ -106,6 +106,34 @@ describe('reading replies', () => {
     expect(error.summary.length).toBeLessThan(700);
   });
 
+  describe('diag replies', () => {
+    const link = (name: string) => ({ name, exists: true, owner_lab_id: LABS.one, owned: true, kind: 'tap', up: true, state: 'down', master: null });
+    const diag = (tap: Record<string, unknown>) =>
+      JSON.stringify({ ok: true, result: { lab_id: LABS.one, bridge: link('obr1234567812'), tap: { ...link('otp1234567812'), ...tap }, healthy: false } });
+
+    it('keeps the TAP owner comparison a daemon reports', async () => {
+      const answer = diag({ owner_uid: 4242, owner_expected: 5555, owner_matches: false });
+      await expect(clientAnswering(answer).diag(LABS.one)).resolves.toMatchObject({ tap: { owner_uid: 4242, owner_expected: 5555, owner_matches: false } });
+    });
+
+    it('accepts a daemon that does not compare owners, and invents no comparison', async () => {
+      const result = await clientAnswering(diag({ owner_uid: 4242 })).diag(LABS.one);
+      expect(result.tap.owner_uid).toBe(4242);
+      expect(result.tap).not.toHaveProperty('owner_matches');
+      expect(result.tap).not.toHaveProperty('owner_expected');
+    });
+
+    it.each([
+      ['a uid that is a string', { owner_uid: '0' }],
+      ['a negative uid', { owner_uid: -1 }],
+      ['owner_expected without owner_matches', { owner_uid: 1, owner_expected: 1 }],
+      ['owner_matches that is not a boolean', { owner_uid: 1, owner_expected: 1, owner_matches: 'yes' }],
+      ['an owner_expected that is no uid', { owner_uid: 1, owner_expected: 1.5, owner_matches: false }],
+    ])('treats %s as NETD_PROTOCOL_ERROR', async (_label, tap) => {
+      expect((await failure(clientAnswering(diag(tap)).diag(LABS.one))).code).toBe('NETD_PROTOCOL_ERROR');
+    });
+  });
+
   it('accepts an upstream-style release without bridge_deleted', async () => {
     const answer = JSON.stringify({ ok: true, result: { tap_deleted: 'otp1234567812', lab_id_suffix: '789abc' } });
     await expect(clientAnswering(answer).release(LABS.one)).resolves.toEqual({ lab_id: LABS.one, bridge_deleted: null, tap_deleted: 'otp1234567812' });

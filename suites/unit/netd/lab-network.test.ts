@@ -160,7 +160,18 @@ describe('diag and list', () => {
     const diag = await network.diag(LAB);
     expect(diag.healthy).toBe(true);
     expect(diag.bridge).toMatchObject({ name: names.bridge, exists: true, owned: true, owner_lab_id: LAB, kind: 'bridge', up: true });
-    expect(diag.tap).toMatchObject({ name: names.tap, kind: 'tap', master: names.bridge, owner_uid: 4242, up: true, state: 'down' });
+    expect(diag.tap).toMatchObject({ name: names.tap, kind: 'tap', master: names.bridge, owner_uid: 4242, owner_expected: 4242, owner_matches: true, up: true, state: 'down' });
+  });
+
+  it.each([
+    ['another uid', 4242, 5555],
+    ['no owner where one is configured', null, 5555],
+    ['an owner where none is configured', 4242, null],
+  ])('calls a lab unhealthy when its TAP has %s (the VMM user may be refused it)', async (_what, found, wanted) => {
+    const { links } = setup(found);
+    await createLabNetwork({ links, tapOwner: found }).alloc(LAB);
+    const diag = await createLabNetwork({ links, tapOwner: wanted }).diag(LAB);
+    expect(diag).toMatchObject({ healthy: false, tap: { owned: true, up: true, master: names.bridge, owner_uid: found, owner_expected: wanted, owner_matches: false } });
   });
 
   it('calls a lab unhealthy when its TAP is detached, and reports absent devices', async () => {
