@@ -1,11 +1,10 @@
 import net from 'node:net';
 import path from 'node:path';
 import fc from 'fast-check';
-import { dir, type DirectoryResult } from 'tmp-promise';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NETD_ERROR_CODES, NETD_OPS } from '../../../lib/netd/protocol.ts';
-import { requireRoot, requireTools } from '../../support/require.ts';
-import { createNetns, deleteNetns, labIdFor, labLinksIn, netnsExists, startDaemon, type InProcessDaemon } from './support.ts';
+import { parseFuzzSeed } from '../../support/fuzz-seed.ts';
+import { labIdFor, labLinksIn, NamespaceRig, startDaemon } from './support.ts';
 
 /** One fuzzed exchange: the bytes, how they are cut into writes, and whether the client half-closes. */
 interface Exchange {
@@ -51,30 +50,17 @@ function send(socketPath: string, { bytes, chunks, halfClose }: Exchange): Promi
   });
 }
 
-let made: { netns: string | null; tmp: DirectoryResult | null; daemon: InProcessDaemon | null; rootLinks: string[] } = { netns: null, tmp: null, daemon: null, rootLinks: [] };
-
-afterEach(async () => {
-  await made.daemon?.daemon.stop();
-  if (made.netns) {
-    await deleteNetns(made.netns);
-    expect(await netnsExists(made.netns)).toBe(false);
-  }
-  await made.tmp?.cleanup();
-  const rootLinks = made.rootLinks;
-  made = { netns: null, tmp: null, daemon: null, rootLinks: [] };
-  expect(await labLinksIn(null)).toEqual(rootLinks);
-});
+const rig = new NamespaceRig();
+afterEach(() => rig.finish());
 
 describe('netd under hostile input', () => {
   it('answers 10,000 fuzzed requests, still answers ping, and leaves no stray links', { tags: ['root', 'net', 'fuzz', 'slow'], timeout: 600_000 }, async (ctx) => {
-    requireRoot(ctx);
-    requireTools(ctx, 'net', ['ip']);
-    made.rootLinks = await labLinksIn(null);
-    made.netns = await createNetns();
-    made.tmp = await dir({ unsafeCleanup: true });
-    const socketPath = path.join(made.tmp.path, 'run', 'netd.sock');
-    made.daemon = await startDaemon({ netns: made.netns, socketPath, requestTimeoutMs: 300 });
-    const seed = Number(process.env.OCTOLAB_FUZZ_SEED ?? 20_241_128);
+    const { netns, dir } = await rig.open(ctx);
+    const socketPath = path.join(dir, 'run', 'netd.sock');
+    const running = await startDaemon({ netns, socketPath, requestTimeoutMs: 300 });
+    rig.onFinish(() => running.daemon.stop());
+    // A fixed seed by default: these 10,000 cases are the same on every run (OCTOLAB_FUZZ_SEED picks others).
+    const seed = parseFuzzSeed(process.env.OCTOLAB_FUZZ_SEED) ?? 20_241_128;
     const cases = fc.sample(exchange, { numRuns: 10_000, seed });
     const codes = new Set(Object.keys(NETD_ERROR_CODES));
     const seen = new Map<string, number>();
@@ -97,13 +83,13 @@ describe('netd under hostile input', () => {
     expect(seen.get('REQUEST_TOO_LARGE')).toBeGreaterThan(0);
     expect(seen.get('ok')).toBeGreaterThan(0);
 
-    const { client } = made.daemon;
+    const { client } = running;
     await expect(client.ping()).resolves.toMatchObject({ status: 'ok' });
     const list = await client.list();
     expect(list.unowned).toEqual([]);
     for (const lab of list.labs) expect([lab.bridge, lab.tap].every(Boolean)).toBe(true);
     for (const lab of list.labs) await client.release(lab.lab_id);
-    expect(await labLinksIn(made.netns)).toEqual([]);
-    expect(made.daemon.daemon.openConnections).toBe(0);
+    expect(await labLinksIn(netns)).toEqual([]);
+    expect(running.daemon.openConnections).toBe(0);
   });
 });

@@ -3,27 +3,19 @@ import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { createIpLinks } from '../../../lib/host/ip-links.ts';
 import { createRealHost } from '../../../lib/host/real-host.ts';
 import type { LinkOp } from '../../../lib/netd/links.ts';
-import { requireRoot, requireTools } from '../../support/require.ts';
-import { createNetns, deleteNetns, holdTap, labLinksIn, netnsExists, readLinks, type HeldTap } from './support.ts';
+import { holdTap, NamespaceRig, readLinks } from './support.ts';
 
-const made: { netns: string | null; rootLinks: string[]; held: HeldTap[] } = { netns: null, rootLinks: [], held: [] };
+const rig = new NamespaceRig();
+afterEach(() => rig.finish());
 
-afterEach(async () => {
-  for (const held of made.held.splice(0)) await held.close();
-  if (made.netns) {
-    await deleteNetns(made.netns);
-    expect(await netnsExists(made.netns)).toBe(false);
-    made.netns = null;
-  }
-  expect(await labLinksIn(null)).toEqual(made.rootLinks);
-});
+async function setup(ctx: TestContext): Promise<string> {
+  return (await rig.open(ctx)).netns;
+}
 
-async function setup(ctx: TestContext) {
-  requireRoot(ctx);
-  requireTools(ctx, 'net', ['ip']);
-  made.rootLinks = await labLinksIn(null);
-  made.netns = await createNetns();
-  return made.netns;
+/** Holds `tap` open from a process until the test ends (the rig closes it before the namespace goes). */
+async function hold(netns: string, tap: string): Promise<void> {
+  const held = await holdTap(netns, tap);
+  rig.onFinish(() => held.close());
 }
 
 const ALIAS = 'octolab:lab=abcdef01-2345-4678-89ab-cdef01234567';
@@ -72,7 +64,7 @@ describe('iproute2 facts the daemon relies on', () => {
     const netns = await setup(ctx);
     const links = createIpLinks({ proc: createRealHost().proc, netns });
     await links.apply([{ op: 'add-tap', name: 'otp0000000001', owner: 4321 }, { op: 'add-tap', name: 'otp0000000002', owner: null }, { op: 'set-up', name: 'otp0000000001' }]);
-    made.held.push(await holdTap(netns, 'otp0000000001'));
+    await hold(netns, 'otp0000000001');
     expect((await links.listLabLinks()).map(({ name, up, carrier }) => ({ name, up, carrier }))).toEqual([
       { name: 'otp0000000001', up: true, carrier: true },
       { name: 'otp0000000002', up: false, carrier: null },
@@ -85,7 +77,8 @@ describe('iproute2 facts the daemon relies on', () => {
     const netns = await setup(ctx);
     const links = createIpLinks({ proc: createRealHost().proc, netns });
     await links.apply([{ op: 'add-tap', name: 'otp0000000001', owner: null }, { op: 'add-tap', name: 'otp0000000002', owner: null }, { op: 'add-tap', name: 'otp0000000003', owner: null }]);
-    made.held.push(await holdTap(netns, 'otp0000000001'), await holdTap(netns, 'otp0000000003'));
+    await hold(netns, 'otp0000000001');
+    await hold(netns, 'otp0000000003');
     const busy = await links.apply([{ op: 'delete-tap', name: 'otp0000000001' }]);
     expect(busy).toEqual({ ok: false, failure: { index: 0, errno: 'EBUSY', message: 'ioctl(TUNSETIFF): Device or resource busy' } });
     await links.apply([{ op: 'set-up', name: 'otp0000000001' }]);
