@@ -8,6 +8,7 @@ const tags = [
   { name: 'users', description: 'creates throwaway users and groups' },
   { name: 'boot', description: 'boots (or emulates booting) a microVM' },
   { name: 'image', description: 'builds or inspects the hello rootfs image' },
+  { name: 'systemd', description: 'checks the shipped systemd unit with systemd-analyze' },
   { name: 'slow', description: 'takes more than a few seconds' },
   { name: 'fuzz', description: 'feeds generated hostile input' },
 ];

@@ -43,7 +43,7 @@ done
 # 3. The tools the host suites and setup call (Debian package in brackets).
 missing_packages=()
 for pair in ip:iproute2 mkfs.ext4:e2fsprogs debugfs:e2fsprogs busybox:busybox-static useradd:passwd groupadd:passwd \
-            runuser:util-linux unshare:util-linux ps:procps; do
+            runuser:util-linux unshare:util-linux setpriv:util-linux ps:procps systemd-analyze:systemd; do
   tool=${pair%%:*}
   package=${pair#*:}
   if PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1; then
