@@ -29,10 +29,13 @@ async function spawnDaemon(args: string[], env: Record<string, string> = {}): Pr
     child.kill('SIGKILL');
     await child.catch(() => undefined);
   });
-  const up = await waitFor(async () => (await clientOf(socketPath, 1000).ping()).status === 'ok', 30_000);
-  if (!up) {
+  let exited = false;
+  void child.finally(() => (exited = true));
+  // Stop waiting as soon as the daemon exits: its output says why.
+  const up = await waitFor(async () => exited || (await clientOf(socketPath, 1000).ping()).status === 'ok', 30_000);
+  if (!up || exited) {
     child.kill('SIGKILL');
-    throw new Error(`daemon did not come up:\n${(await child).all}`);
+    throw new Error(`daemon did not come up${exited ? ` (exited ${child.exitCode})` : ''}:\n${(await child).all}`);
   }
   // Wrapped: an execa child is thenable, and returning it bare would wait for it to exit.
   return { child };
