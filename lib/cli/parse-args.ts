@@ -12,12 +12,23 @@ export function parseCommandArgs<T extends Options>(args: readonly string[], opt
   }
 }
 
-/** Parses a positive number of seconds given on the command line (e.g. --timeout 30). */
+/** The longest timeout Node's timers keep (2^31 - 1 ms); a longer one would fire after 1 ms. */
+export const MAX_TIMEOUT_SECONDS = 2_147_483;
+
+/**
+ * Parses a positive number of seconds given on the command line (e.g. --timeout 30, --timeout 0.5):
+ * decimal digits with an optional fraction, from 1 ms to MAX_TIMEOUT_SECONDS. Hex, exponents,
+ * blanks and the empty string are refused rather than read the way Number() would.
+ */
 export function parseSeconds(value: string | undefined, option: string, usage: string): number | undefined {
   if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new UsageError({ code: 'USAGE', summary: `${option} must be a positive number of seconds, got ${JSON.stringify(value)}`, hint: `usage: ${usage}` });
+  const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds * 1000 >= 1) || seconds > MAX_TIMEOUT_SECONDS) {
+    throw new UsageError({
+      code: 'USAGE',
+      summary: `${option} must be a positive number of seconds (digits, optionally with a fraction) from 0.001 to ${MAX_TIMEOUT_SECONDS}, got ${JSON.stringify(value)}`,
+      hint: `usage: ${usage}`,
+    });
   }
   return seconds;
 }

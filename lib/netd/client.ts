@@ -59,6 +59,11 @@ const HINTS: Record<string, string> = {
   EPERM: 'microvm-netd lacks CAP_NET_ADMIN: run it as root (systemd unit or bin/run-netd.sh).',
 };
 
+/** The hint for a daemon's error code; codes come from the wire, so only the table's own keys count. */
+function hintFor(code: string): string | undefined {
+  return Object.hasOwn(HINTS, code) ? HINTS[code] : undefined;
+}
+
 /** Parses a reply; an error envelope (flat or nested) becomes a NetdError with the daemon's code. */
 export function parseNetdReply(raw: Buffer, op: string): Record<string, unknown> {
   const text = raw.toString('utf8').trim();
@@ -76,7 +81,7 @@ export function parseNetdReply(raw: Buffer, op: string): Record<string, unknown>
   const nested = error && typeof error === 'object' ? (error as Record<string, unknown>) : null;
   const code = clipText(String(nested ? (nested.code ?? 'UNKNOWN') : (error ?? 'UNKNOWN')), 64);
   const message = clipText(String(nested ? (nested.message ?? '') : (object.message ?? '')), 500);
-  throw new NetdError({ code, summary: `netd refused ${op}: ${code}${message ? `: ${message}` : ''}`, reason: code, hint: HINTS[code] });
+  throw new NetdError({ code, summary: `netd refused ${op}: ${code}${message ? `: ${message}` : ''}`, reason: code, hint: hintFor(code) });
 }
 
 function clipText(text: string, limit: number): string {
@@ -130,7 +135,7 @@ export function createNetdClient(options: NetdClientOptions): NetdClient {
           summary: `cannot reach microvm-netd at ${options.socketPath}: ${errno ?? (error as Error).message}`,
           attempted: `${request.op} on ${options.socketPath}`,
           reason: errno,
-          hint: HINTS[code],
+          hint: hintFor(code),
           cause: error,
         });
       }

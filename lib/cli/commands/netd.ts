@@ -74,7 +74,7 @@ export const command: Command = {
         requestTimeoutMs: parseRequestTimeout(values['request-timeout'], USAGE),
       });
     }
-    const call = CALLS[sub];
+    const call = Object.hasOwn(CALLS, sub) ? CALLS[sub] : undefined;
     if (!call) throw usageError(`unknown netd subcommand ${JSON.stringify(sub)}`);
     const misplaced = SERVE_ONLY.filter((name) => values[name] !== undefined);
     if (misplaced.length > 0) throw usageError(`--${misplaced.join(', --')} only apply to netd serve`);

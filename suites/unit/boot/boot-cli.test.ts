@@ -149,7 +149,7 @@ describe('octolab-verify boot (in-process)', { timeout: 60_000 }, () => {
   });
 
   it.each([
-    [['boot', '--timeout', '0'], /--timeout must be a positive number of seconds, got "0"/],
+    [['boot', '--timeout', '0'], /--timeout must be a positive number of seconds .* from 0.001 to 2147483, got "0"/],
     [['boot', '--marker-match', 'fuzzy'], /--marker-match must be line or contains/],
     [['boot', '--marker', ''], /--marker must be one line of printable text/],
     [['boot', '--bogus'], /Unknown option '--bogus'/],

@@ -10,9 +10,13 @@ function io(): CliIo {
 }
 
 describe('octolab-verify netd arguments', () => {
-  it.each([
+  it.each<[string, string[], RegExp]>([
     ['no subcommand', [], /needs a subcommand/],
     ['an unknown subcommand', ['frob'], /unknown netd subcommand "frob"/],
+    ...['constructor', 'toString', '__proto__', 'hasOwnProperty'].map((name) => [`the Object.prototype name ${name}`, [name, '--json'], new RegExp(`unknown netd subcommand "${name}"`)] as [string, string[], RegExp]),
+    ['a timeout in hex', ['ping', '--socket', '/x.sock', '--timeout', '0x10'], /--timeout must be a positive number of seconds .*got "0x10"/],
+    ['a timeout longer than a timer keeps', ['ping', '--socket', '/x.sock', '--timeout', '3000000'], /from 0.001 to 2147483, got "3000000"/],
+    ['a request timeout that rounds to 0 ms', ['serve', '--socket', '/x.sock', '--group', 'g', '--request-timeout', '0.0001'], /--request-timeout must be a positive number/],
     ['alloc without a lab id', ['alloc', '--socket', '/x.sock'], /netd alloc needs a LAB_ID/],
     ['ping with an extra argument', ['ping', 'extra', '--socket', '/x.sock'], /unexpected argument "extra"/],
     ['a serve option on a client call', ['ping', '--group', 'g', '--socket', '/x.sock'], /--group only apply to netd serve/],

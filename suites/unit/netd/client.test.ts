@@ -99,6 +99,13 @@ describe('reading replies', () => {
     expect((await failure(clientAnswering(answer).alloc(LABS.one))).code).toBe('NETD_PROTOCOL_ERROR');
   });
 
+  it.each(['constructor', 'toString', '__proto__'])('gives no hint for the error code %j, a name of Object.prototype', async (code) => {
+    const flat = await failure(clientAnswering(JSON.stringify({ ok: false, error: code, message: 'm' })).ping());
+    expect({ code: flat.code, hint: flat.hint }).toEqual({ code, hint: undefined });
+    const nested = await failure(clientAnswering(JSON.stringify({ ok: false, error: { code, message: 'm' } })).ping());
+    expect({ code: nested.code, hint: nested.hint }).toEqual({ code, hint: undefined });
+  });
+
   it('clips a hostile, huge error code and message instead of carrying them whole', async () => {
     const answer = JSON.stringify({ ok: false, error: 'X'.repeat(5000), message: 'm'.repeat(5000) });
     const error = await failure(clientAnswering(answer).ping());

@@ -29,6 +29,11 @@ describe('reading JUnit back', () => {
     expect(countJUnit(XML)).toEqual({ passed: 2, failed: 2, skipped: 1 });
   });
 
+  it('keeps a character reference beyond Unicode as written instead of throwing', () => {
+    const xml = '<testsuite><testcase classname="c" name="&#x110000; &#99999999999999; &#x41;"><skipped message="&#1114111;"/></testcase></testsuite>';
+    expect(listCases(xml)).toEqual([{ classname: 'c', name: '&#x110000; &#99999999999999; A', status: 'skipped', message: '\u{10FFFF}' }]);
+  });
+
   it('finds nothing in a document without cases', () => {
     expect(listCases('<testsuites/>')).toEqual([]);
   });
