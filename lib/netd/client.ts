@@ -57,6 +57,7 @@ const HINTS: Record<string, string> = {
   NAME_IN_USE: 'A device with this name exists and is not owned by a lab: inspect it with ip -d link show, and remove it by hand if it is debris.',
   TAP_OWNER_MISMATCH: "The lab's TAP was made for another --tap-owner and a VM holds it open: stop that VM and alloc again, or run microvm-netd with the TAP's owner as --tap-owner.",
   EPERM: 'microvm-netd lacks CAP_NET_ADMIN: run it as root (systemd unit or bin/run-netd.sh).',
+  TOO_MANY_CONNECTIONS: 'microvm-netd is serving its maximum of connections at once: retry shortly, and keep fewer requests in flight (it serves 128 at once).',
 };
 
 /** The hint for a daemon's error code; codes come from the wire, so only the table's own keys count. */

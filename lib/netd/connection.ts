@@ -113,3 +113,48 @@ export function serveConnection(stream: Duplex, options: ConnectionOptions): Con
 export function renderRequestLog(entry: RequestLogEntry): string {
   return `op=${entry.op} lab=${entry.labId ?? '-'} result=${entry.result} duration_ms=${entry.durationMs.toFixed(1)}`;
 }
+
+/** Default connection limit: twice the 64 concurrent labs the host suite allocates at once. */
+export const MAX_CONNECTIONS = 128;
+/** How long a refused connection may stay open for its client to read the answer and close. */
+const REFUSED_LINGER_MS = 1000;
+
+/** Admits connections up to a limit and serves each; the daemon and the in-process fake share it. */
+export interface ConnectionGate {
+  /** Serves `stream`, or answers TOO_MANY_CONNECTIONS and closes it when the limit is reached (null then). */
+  accept(stream: Duplex): ConnectionHandle | null;
+  /** The connections open now (reading or being handled). */
+  readonly open: ReadonlySet<ConnectionHandle>;
+}
+
+/**
+ * Returns a gate for `options.maxConnections` (default MAX_CONNECTIONS) connections at once: one
+ * more is answered without reading a byte, so a client that opens many cannot make the root
+ * daemon hold unbounded descriptors, timers and `ip` processes.
+ */
+export function createConnectionGate(options: ConnectionOptions & { maxConnections?: number }): ConnectionGate {
+  const limit = options.maxConnections ?? MAX_CONNECTIONS;
+  const open = new Set<ConnectionHandle>();
+  return {
+    open,
+    accept(stream) {
+      if (open.size >= limit) {
+        // The answer goes out at once. What the client sends is read and dropped, never parsed:
+        // closing a socket with unread bytes resets it, and the client would lose the answer.
+        // The socket closes when the client does, or after REFUSED_LINGER_MS at the latest.
+        stream.on('error', () => undefined);
+        stream.resume();
+        const linger = setTimeout(() => stream.destroy(), REFUSED_LINGER_MS);
+        linger.unref?.();
+        stream.on('close', () => clearTimeout(linger));
+        stream.end(JSON.stringify(errorReply('TOO_MANY_CONNECTIONS', `microvm-netd serves at most ${limit} connections at once; retry shortly`)));
+        options.log({ op: '-', labId: null, result: 'TOO_MANY_CONNECTIONS', durationMs: 0 });
+        return null;
+      }
+      const handle = serveConnection(stream, options);
+      open.add(handle);
+      void handle.done.then(() => open.delete(handle));
+      return handle;
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describeError } from '../errors.ts';
 import { createNetdClient } from './client.ts';
-import { renderRequestLog, serveConnection, type ConnectionHandle } from './connection.ts';
+import { createConnectionGate, renderRequestLog } from './connection.ts';
 import { createDispatcher } from './dispatch.ts';
 import { NetdError, NetdStartupError } from './errors.ts';
 import { createLabNetwork, renderList } from './lab-network.ts';
@@ -22,6 +22,8 @@ export interface NetdDaemonOptions {
   tapOwner: number | null;
   /** A client that sends no complete request in this time gets REQUEST_TIMEOUT (default 30 s, as upstream). */
   requestTimeoutMs?: number;
+  /** Connections served at once (default MAX_CONNECTIONS in connection.ts); one more is answered TOO_MANY_CONNECTIONS. */
+  maxConnections?: number;
   /** Receives one line per event and per request (no timestamps: the caller adds them). */
   log: (line: string) => void;
   buildId?: string;
@@ -62,19 +64,20 @@ export async function startNetdDaemon(options: NetdDaemonOptions): Promise<Runni
   await probeLinks(options);
   await acquirePidfile(host, pidfile, options.log);
   let listener: NetdListener;
-  const connections = new Set<ConnectionHandle>();
   const dispatch = createDispatcher({
     network: createLabNetwork({ links: options.links, tapOwner: options.tapOwner, log: options.log }),
     buildId: options.buildId,
     onInternalError: (error) => options.log(`internal error: ${describeError(error)}`),
   });
-  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const gate = createConnectionGate({
+    dispatch,
+    timeoutMs: options.requestTimeoutMs ?? 30_000,
+    maxConnections: options.maxConnections,
+    log: (entry) => options.log(renderRequestLog(entry)),
+  });
+  const connections = gate.open;
   try {
-    listener = await host.listen(socketPath, { mode: SOCKET_MODE, uid: 0, gid: group.gid }, (stream) => {
-      const handle = serveConnection(stream, { dispatch, timeoutMs, log: (entry) => options.log(renderRequestLog(entry)) });
-      connections.add(handle);
-      void handle.done.then(() => connections.delete(handle));
-    });
+    listener = await host.listen(socketPath, { mode: SOCKET_MODE, uid: 0, gid: group.gid }, (stream) => void gate.accept(stream));
   } catch (error) {
     await releasePidfile(host, pidfile);
     throw error;

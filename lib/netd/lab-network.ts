@@ -45,6 +45,16 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
     }
   }
 
+  // diag and list only read: concurrent ones share one listing (one `ip` process), so many
+  // clients asking at once cost one query. alloc and release always read afresh.
+  let sharedRead: Promise<Map<string, LinkState>> | null = null;
+  function readLinksShared(): Promise<Map<string, LinkState>> {
+    sharedRead ??= readLinks().finally(() => {
+      sharedRead = null;
+    });
+    return sharedRead;
+  }
+
   async function allocOnce(names: LabLinkNames, attempt: number): Promise<AllocResult> {
     const plan = planAlloc(names, await readLinks(), options.tapOwner);
     if (plan.action === 'refuse') throw new NetdOpError(plan.code, plan.message);
@@ -100,8 +110,8 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
       const names = labLinkNames(labId);
       return lock.run(names.prefix, () => releaseOnce(names, 1));
     },
-    diag: async (labId) => renderDiag(labLinkNames(labId), await readLinks(), options.tapOwner),
-    list: async () => renderList(await readLinks()),
+    diag: async (labId) => renderDiag(labLinkNames(labId), await readLinksShared(), options.tapOwner),
+    list: async () => renderList(await readLinksShared()),
   };
 }
 

@@ -48,6 +48,7 @@ export const NETD_ERROR_CODES = {
   UP_FAILED: 'setting a device up failed',
   DELETE_FAILED: 'deleting a device failed',
   SHUTTING_DOWN: 'the daemon is stopping and takes no new requests',
+  TOO_MANY_CONNECTIONS: 'the daemon already serves its maximum of open connections; retry shortly',
   INTERNAL_ERROR: 'an unexpected failure inside the daemon',
 } as const;
 /** One of the error codes above. */

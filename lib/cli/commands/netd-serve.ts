@@ -15,6 +15,7 @@ export interface ServeSettings {
   tapOwner: number | null;
   netns?: string;
   requestTimeoutMs?: number;
+  maxConnections?: number;
 }
 
 const NETNS = /^[A-Za-z0-9._-]{1,64}$/;
@@ -27,6 +28,16 @@ export function parseTapOwner(value: string | undefined, usage: string): number 
     throw new UsageError({ code: 'USAGE', summary: `--tap-owner must be a numeric uid, got ${JSON.stringify(value)}`, hint: `Look it up with id -u <user>. usage: ${usage}` });
   }
   return uid;
+}
+
+/** Parses --max-connections: how many connections the daemon serves at once (1 to 4096). */
+export function parseMaxConnections(value: string | undefined, usage: string): number | undefined {
+  if (value === undefined) return undefined;
+  const count = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(count >= 1 && count <= 4096)) {
+    throw new UsageError({ code: 'USAGE', summary: `--max-connections must be a whole number from 1 to 4096, got ${JSON.stringify(value)}`, hint: `usage: ${usage}` });
+  }
+  return count;
 }
 
 /** Parses --netns: a name under /run/netns. */
@@ -64,6 +75,7 @@ export async function serveNetd(io: CliIo, settings: ServeSettings): Promise<num
     pidfile: settings.pidfile,
     tapOwner: settings.tapOwner,
     requestTimeoutMs: settings.requestTimeoutMs,
+    maxConnections: settings.maxConnections,
     log,
   });
   log(`ready${settings.netns ? ` (network namespace ${settings.netns})` : ''}`);

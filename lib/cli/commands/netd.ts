@@ -5,9 +5,9 @@ import { createNetdClient, type NetdClient } from '../../netd/client.ts';
 import { renderAlloc, renderDiag, renderHello, renderList, renderPing, renderRelease } from '../../netd/render.ts';
 import { EXIT, type CliIo, type Command } from '../io.ts';
 import { parseCommandArgs, parseSeconds } from '../parse-args.ts';
-import { parseNetns, parseRequestTimeout, parseTapOwner, serveNetd } from './netd-serve.ts';
+import { parseMaxConnections, parseNetns, parseRequestTimeout, parseTapOwner, serveNetd } from './netd-serve.ts';
 
-const USAGE = `octolab-verify netd serve [--socket PATH] [--group NAME] [--tap-owner UID] [--pidfile PATH] [--netns NAME] [--request-timeout SECONDS]
+const USAGE = `octolab-verify netd serve [--socket PATH] [--group NAME] [--tap-owner UID] [--pidfile PATH] [--netns NAME] [--request-timeout SECONDS] [--max-connections N]
        octolab-verify netd hello|ping|list [--socket PATH] [--json] [--timeout SECONDS]
        octolab-verify netd alloc|release|diag LAB_ID [--socket PATH] [--json] [--timeout SECONDS]
 
@@ -38,11 +38,12 @@ const OPTIONS = {
   pidfile: { type: 'string' },
   netns: { type: 'string' },
   'request-timeout': { type: 'string' },
+  'max-connections': { type: 'string' },
   json: { type: 'boolean' },
   timeout: { type: 'string' },
 } as const;
 
-const SERVE_ONLY = ['group', 'tap-owner', 'pidfile', 'netns', 'request-timeout'] as const;
+const SERVE_ONLY = ['group', 'tap-owner', 'pidfile', 'netns', 'request-timeout', 'max-connections'] as const;
 
 /** Reads the socket and group defaults from the config only when an option does not give them. */
 async function defaults(io: CliIo, socket: string | undefined, group: string | undefined): Promise<{ socket: string; group: string }> {
@@ -72,6 +73,7 @@ export const command: Command = {
         tapOwner: parseTapOwner(values['tap-owner'], USAGE),
         netns: parseNetns(values.netns, USAGE),
         requestTimeoutMs: parseRequestTimeout(values['request-timeout'], USAGE),
+        maxConnections: parseMaxConnections(values['max-connections'], USAGE),
       });
     }
     const call = Object.hasOwn(CALLS, sub) ? CALLS[sub] : undefined;

@@ -107,6 +107,31 @@ describe('octolab-verify netd as a process', () => {
     expect(await labLinksIn(netns)).toEqual(['obr1234567812', 'otp1234567812']);
   });
 
+  it('answers TOO_MANY_CONNECTIONS beyond --max-connections on the real socket, and serves again when one closes', { tags: ['root', 'net', 'slow'] }, async (ctx) => {
+    const { netns, socketPath, pidfile } = await setup(ctx);
+    const { child } = await spawnDaemon(['--socket', socketPath, '--group', 'root', '--netns', netns, '--pidfile', pidfile, '--max-connections', '2']);
+    const holders = await Promise.all(
+      [1, 2].map(
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const socket = net.createConnection(socketPath, () => resolve(socket));
+            socket.on('error', () => undefined);
+            socket.write('{"op":');
+          }),
+      ),
+    );
+    const busy = await cli(['ping', '--socket', socketPath, '--json']);
+    expect(busy.code).toBe(1);
+    expect(JSON.parse(busy.stdout)).toMatchObject({ ok: false, error: 'TOO_MANY_CONNECTIONS', hint: expect.stringMatching(/retry shortly/) });
+    holders[0]!.destroy();
+    expect(await waitFor(async () => (await clientOf(socketPath, 1000).ping()).status === 'ok', 30_000)).toBe(true);
+    holders[1]!.destroy();
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(result.all).toContain('result=TOO_MANY_CONNECTIONS');
+  });
+
   it('dies at once on a second SIGTERM while still finishing a request', { tags: ['root', 'net', 'slow'] }, async (ctx) => {
     const { netns, tmp, socketPath, pidfile } = await setup(ctx);
     const { marker, env } = await slowIp(tmp);

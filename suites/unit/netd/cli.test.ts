@@ -25,6 +25,8 @@ describe('octolab-verify netd arguments', () => {
     ['serve with a namespace name that is a path', ['serve', '--socket', '/x.sock', '--group', 'g', '--netns', '../../proc/1/ns/net'], /--netns must be a network namespace name/],
     ['serve with a zero request timeout', ['serve', '--socket', '/x.sock', '--group', 'g', '--request-timeout', '0'], /--request-timeout must be a positive number/],
     ['an unknown option', ['ping', '--sockets', '/x.sock'], /Unknown option '--sockets'/],
+    ...['0', '4097', '1e2', ' 8', ''].map((value) => [`serve with --max-connections ${JSON.stringify(value)}`, ['serve', '--socket', '/x.sock', '--group', 'g', '--max-connections', value], /--max-connections must be a whole number from 1 to 4096/] as [string, string[], RegExp]),
+    ['--max-connections on a client call', ['ping', '--socket', '/x.sock', '--max-connections', '8'], /--max-connections only apply to netd serve/],
   ])('refuses %s with a usage error naming the problem', async (_label, args, message) => {
     const error = await command.run(io(), args).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);

@@ -106,6 +106,11 @@ describe('reading replies', () => {
     expect({ code: nested.code, hint: nested.hint }).toEqual({ code, hint: undefined });
   });
 
+  it('carries TOO_MANY_CONNECTIONS with a hint to retry and keep fewer requests in flight', async () => {
+    const error = await failure(clientAnswering(JSON.stringify({ ok: false, error: 'TOO_MANY_CONNECTIONS', message: 'at most 128' })).ping());
+    expect({ code: error.code, hint: error.hint }).toEqual({ code: 'TOO_MANY_CONNECTIONS', hint: expect.stringMatching(/retry shortly/) });
+  });
+
   it('clips a hostile, huge error code and message instead of carrying them whole', async () => {
     const answer = JSON.stringify({ ok: false, error: 'X'.repeat(5000), message: 'm'.repeat(5000) });
     const error = await failure(clientAnswering(answer).ping());
@@ -177,7 +182,8 @@ describe('wire types', () => {
 
 describe('large lists', () => {
   it('reads a list of 200 labs, larger than upstream\'s 16 KiB reply limit', async () => {
-    const { client } = clientFor();
+    // 200 allocs in flight at once: above the daemon's default connection limit.
+    const { client } = clientFor(new InProcessNetd({ socketPath: SOCKET, maxConnections: 256 }));
     const labs = Array.from({ length: 200 }, (_, i) => `${(i + 1).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`);
     await Promise.all(labs.map((lab) => client.alloc(lab)));
     await expect(client.list()).resolves.toMatchObject({ count: 400 });

@@ -135,6 +135,23 @@ describe('daemon shutdown', () => {
     await expect(daemon.stop()).resolves.toBeUndefined();
   });
 
+  it('refuses connections beyond --max-connections with TOO_MANY_CONNECTIONS, and stops with the ones it holds', async () => {
+    const host = new FakeNetdServeHost();
+    const { options: o, log } = options(host, { maxConnections: 1 });
+    const daemon = await startNetdDaemon(o);
+    const held = host.connect(SOCKET);
+    const heldAnswer = readAll(held);
+    held.write('{"op":');
+    const extra = host.connect(SOCKET);
+    const extraAnswer = readAll(extra);
+    extra.end('{"op":"ping"}');
+    expect(JSON.parse((await extraAnswer).toString())).toMatchObject({ ok: false, error: 'TOO_MANY_CONNECTIONS' });
+    expect(daemon.openConnections).toBe(1);
+    expect(log).toContain('op=- lab=- result=TOO_MANY_CONNECTIONS duration_ms=0.0');
+    await daemon.stop();
+    expect(JSON.parse((await heldAnswer).toString())).toMatchObject({ error: 'SHUTTING_DOWN' });
+  });
+
   it('leaves a pidfile that another process has taken over', async () => {
     const host = new FakeNetdServeHost();
     const daemon = await startNetdDaemon(options(host).options);

@@ -154,6 +154,17 @@ describe('release', () => {
 });
 
 describe('diag and list', () => {
+  it('share one link listing among concurrent calls, and read afresh after an alloc', async () => {
+    const { links, network } = setup();
+    links.latencyMs = 10;
+    const before = links.queries;
+    const answers = await Promise.all([...Array.from({ length: 50 }, () => network.diag(LAB)), network.list(), network.list()]);
+    expect(links.queries - before).toBe(1);
+    expect(answers.slice(0, 50).every((diag) => 'healthy' in diag && diag.healthy === false)).toBe(true);
+    await network.alloc(LAB);
+    await expect(network.diag(LAB)).resolves.toMatchObject({ healthy: true });
+  });
+
   it('reports both devices, their owner and a healthy verdict', async () => {
     const { network } = setup(4242);
     await network.alloc(LAB);

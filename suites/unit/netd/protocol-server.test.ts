@@ -168,6 +168,14 @@ const errorScenarios: Record<NetdErrorCode, (netd: InProcessNetd) => Promise<Rec
     for (const connection of netd.connections) connection.refuseIfReading();
     return JSON.parse((await answer).toString()) as Record<string, unknown>;
   },
+  TOO_MANY_CONNECTIONS: async (netd) => {
+    const small = new InProcessNetd({ links: netd.links, maxConnections: 1, requestTimeoutMs: 1000 });
+    const holder = small.connect();
+    holder.write('{"op":');
+    const reply = await sendRaw(small, [request('ping')], { halfClose: true });
+    holder.destroy();
+    return reply;
+  },
   INTERNAL_ERROR: (netd) => {
     netd.links.listLabLinks = () => Promise.reject(new TypeError('a bug'));
     return sendRaw(netd, [request('diag_vm_net', LABS.one)]);
@@ -188,6 +196,30 @@ describe('error replies', () => {
   it('never leaks internal error details to the client', async () => {
     const reply = await errorScenarios.INTERNAL_ERROR(new InProcessNetd());
     expect(reply.message).toBe('Internal server error');
+  });
+});
+
+describe('the connection limit', () => {
+  it('answers TOO_MANY_CONNECTIONS beyond it without reading, logs it, and serves again once a connection closes', async () => {
+    const netd = new InProcessNetd({ maxConnections: 3, requestTimeoutMs: 5000 });
+    const holders = Array.from({ length: 3 }, () => {
+      const client = netd.connect();
+      client.write('{"op":');
+      return client;
+    });
+    expect(netd.connections.size).toBe(3);
+    const refused = await sendRaw(netd, [request('ping')], { halfClose: true });
+    expect(refused).toMatchObject({ ok: false, error: 'TOO_MANY_CONNECTIONS', message: 'microvm-netd serves at most 3 connections at once; retry shortly' });
+    expect(netd.connections.size).toBe(3);
+    expect(netd.log).toContain('op=- lab=- result=TOO_MANY_CONNECTIONS duration_ms=0.0');
+    const first = holders.shift()!;
+    const answer = readAll(first);
+    first.end('"ping"}');
+    expect(JSON.parse((await answer).toString())).toMatchObject({ ok: true });
+    await expect(sendRaw(netd, [request('ping')], { halfClose: true })).resolves.toMatchObject({ ok: true });
+    for (const holder of holders) holder.destroy();
+    await Promise.all([...netd.connections].map((c) => c.done));
+    expect(netd.connections.size).toBe(0);
   });
 });
 
