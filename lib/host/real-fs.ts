@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FileInfo, FileKind, HostFs } from './types.ts';
 import { hostErrorFrom } from './host-error.ts';
 import { errnoOf } from '../errors.ts';
+import { readRegularFile } from './regular-file.ts';
 
 /** Maps a Node Stats object to the FileInfo the checks use. */
 export function toFileInfo(filePath: string, stats: Stats): FileInfo {
@@ -56,6 +57,7 @@ export function createRealFs(): HostFs {
         throw hostErrorFrom(error, `read ${p}`);
       }
     },
+    readRegularFile,
     async exists(p) {
       try {
         await fs.lstat(p);

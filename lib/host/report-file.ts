@@ -1,48 +1,97 @@
-import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { HostError, errnoOf } from '../errors.ts';
 import type { ReportReader } from '../verify/suite-run.ts';
+import { readRegularFile } from './regular-file.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+// O_EXCL makes open fail on any existing entry, a symlink included; O_NOFOLLOW says so twice.
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
  * Writes a report file atomically (temp file + rename) and, under sudo, hands it back to the
- * invoking user so that a later unprivileged run can overwrite it.
+ * invoking user so that a later unprivileged run can overwrite it. The report directory may be
+ * writable by others (a shared reports dir, /tmp), so the temp file has a random name, is created
+ * exclusively, and is written, synced and chowned through its handle, never by path; a symlink
+ * planted in the directory is never followed. A symlink at `filePath` itself is replaced, not written
+ * through. On failure only the temp file this call created is removed.
  */
-export async function writeReportFile(filePath: string, content: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
+export async function writeReportFile(filePath: string, content: string, env: Env = process.env): Promise<void> {
   const dir = path.dirname(filePath);
   const created = await fs.mkdir(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.tmp`);
+  const temp = path.join(dir, `.${path.basename(filePath)}.${randomBytes(8).toString('hex')}.tmp`);
+  const handle = await fs.open(temp, CREATE_FLAGS, 0o644);
+  let identity: { dev: number; ino: number } | undefined;
   try {
-    await fs.writeFile(temp, content, { mode: 0o644 });
-    await handBack(temp, env);
+    const stats = await handle.stat();
+    identity = { dev: stats.dev, ino: stats.ino };
+    await handle.writeFile(content);
+    await handle.sync();
+    const owner = sudoOwner(env);
+    if (owner) await handle.chown(owner.uid, owner.gid);
+    await handle.close();
     await fs.rename(temp, filePath);
   } catch (error) {
-    await fs.rm(temp, { force: true });
+    await handle.close().catch(() => undefined); // already closed when the rename failed
+    await removeOwnTemp(temp, identity);
     throw error;
   }
   // Hand back only directories this call created, never an existing one such as /tmp.
-  if (created) {
+  const owner = sudoOwner(env);
+  if (created && owner) {
     for (let current = dir; current.startsWith(created); current = path.dirname(current)) {
-      await handBack(current, env);
+      await chownDirNoFollow(current, owner);
       if (current === created) break;
     }
   }
 }
 
-async function handBack(target: string, env: Readonly<Record<string, string | undefined>>): Promise<void> {
+/** The invoking user under sudo, when this process is root; null otherwise. */
+function sudoOwner(env: Env): { uid: number; gid: number } | null {
   const uid = Number(env.SUDO_UID);
   const gid = Number(env.SUDO_GID);
-  if (process.geteuid?.() !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0) return;
-  await fs.chown(target, uid, gid);
+  if (process.geteuid?.() !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0) return null;
+  return { uid, gid };
 }
 
-/** The real ReportReader: reads a report back (null when missing) and removes a stale one. */
+/** Removes the temp file only while it is still the one this call created (same device and inode). */
+async function removeOwnTemp(temp: string, identity: { dev: number; ino: number } | undefined): Promise<void> {
+  const now = await fs.lstat(temp).catch(() => null);
+  if (now && identity && now.dev === identity.dev && now.ino === identity.ino) await fs.unlink(temp).catch(() => undefined);
+}
+
+/** chowns a directory through an O_NOFOLLOW handle, so a symlink swapped in for it is not followed. */
+async function chownDirNoFollow(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  const handle = await fs.open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    await handle.chown(owner.uid, owner.gid);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A JUnit report read back larger than this is refused (the host suites' is a few hundred KiB). */
+export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The real ReportReader: reads a report back (null when missing) and removes a stale one. The
+ * reports directory may be writable by others, so only a regular file of at most MAX_REPORT_BYTES
+ * is read: a FIFO, a symlink or a device put there is refused, never waited on or followed.
+ */
 export const realReportReader: ReportReader = {
   read: async (filePath) => {
+    let found;
     try {
-      return await fs.readFile(filePath, 'utf8');
+      found = await readRegularFile(filePath, MAX_REPORT_BYTES);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      return null;
+      if ((error instanceof HostError ? error.errno : errnoOf(error)) === 'ENOENT') return null;
+      throw error;
     }
+    if (!found.ok) throw new Error(`${filePath} is a ${found.kind}, not a regular file: not read (the suites write a regular file there; something replaced it)`);
+    if (found.truncated) throw new Error(`${filePath} holds more than ${MAX_REPORT_BYTES} bytes: not read as a JUnit report`);
+    return found.data.toString('utf8');
   },
   remove: (filePath) => fs.rm(filePath, { force: true }),
 };

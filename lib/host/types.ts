@@ -23,6 +23,14 @@ export interface FileInfo {
   size: number;
 }
 
+/**
+ * What readRegularFile found: the first bytes of a regular file, or the kind of thing that was
+ * there instead (it was neither followed nor read).
+ */
+export type RegularFileRead =
+  | { ok: true; data: Buffer; /** The file holds more than the bytes asked for. */ truncated: boolean }
+  | { ok: false; kind: Exclude<FileKind, 'file'> };
+
 /** Who a check should judge access for: the invoking user under sudo, else this process. */
 export interface Identity {
   uid: number;
@@ -51,6 +59,12 @@ export interface HostFs {
   readBytes(path: string, offset: number, length: number): Promise<Buffer>;
   /** Reads a whole (small) text file. Throws HostError. */
   readText(path: string): Promise<string>;
+  /**
+   * Reads at most `maxBytes` from the start of a regular file in a directory someone else controls:
+   * never follows a symlink, blocks on a FIFO or reads a device (lstat, then open O_NOFOLLOW |
+   * O_NONBLOCK, then fstat of the open fd); those answer { ok: false, kind }. Throws HostError (ENOENT, EACCES, …).
+   */
+  readRegularFile(path: string, maxBytes: number): Promise<RegularFileRead>;
   /** True when the path exists (lstat succeeds); other errors than ENOENT throw. */
   exists(path: string): Promise<boolean>;
   /** Creates and removes `dir/name`, proving this process can write there. Throws HostError. */

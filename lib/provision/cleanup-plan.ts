@@ -25,6 +25,8 @@ export interface LabDirFacts {
   sockets: string[];
   /** The pid in firecracker.pid, or null when absent or not a number. */
   pidFromFile: number | null;
+  /** Why firecracker.pid was not read or no pid was taken from it (a FIFO, a symlink, too long); null when absent or read. */
+  pidFileIgnored: string | null;
 }
 
 /** A lab-family link and the namespace it is in (null: the namespace cleanup runs in). */
@@ -103,6 +105,7 @@ export function planCleanup(inventory: CleanupInventory, olderThanMs = 0): Clean
   }
 
   for (const dir of inventory.labDirs) {
+    if (dir.pidFileIgnored !== null) kept.push({ what: path.join(dir.path, 'firecracker.pid'), why: dir.pidFileIgnored });
     if (dir.pidFromFile !== null && !labProcesses.has(dir.pidFromFile) && inventory.processes.some((p) => p.pid === dir.pidFromFile)) {
       kept.push({ what: `pid ${dir.pidFromFile} from ${path.join(dir.path, 'firecracker.pid')}`, why: 'that pid runs something without this lab\'s --api-sock (a reused pid): not signalled' });
     }

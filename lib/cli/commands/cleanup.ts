@@ -76,7 +76,7 @@ export async function runCleanupCommand(io: CliIo, args: readonly string[], deps
   const linksIn = deps.linksIn ?? ((netns: string | null) => createIpLinks({ proc: host.proc, netns: netns ?? undefined }));
   const namespaces = [null, ...new Set(values.netns ?? [])];
 
-  const inventory = await scanForResidue(stateDir, namespaces, { fs, processes, linksIn, now: deps.now ?? Date.now });
+  const inventory = await scanForResidue(stateDir, namespaces, { fs, files: host.fs, processes, linksIn, now: deps.now ?? Date.now });
   const plan = planCleanup(inventory, olderThanMs);
   const dryRun = values['dry-run'] === true;
   // microvm-netd is asked only when there is a link to remove in the namespace it serves.

@@ -14,7 +14,7 @@ function link(name: string, alias: string | null, kind = 'tap'): LinkState {
 }
 
 function labDir(labId: string, ageMs: number, extra: Partial<LabDirFacts> = {}): LabDirFacts {
-  return { labId, path: `${STATE}/lab_${labId}`, kind: 'directory', lastActivityMs: NOW - ageMs, sockets: [`${STATE}/lab_${labId}/firecracker.sock`], pidFromFile: null, ...extra };
+  return { labId, path: `${STATE}/lab_${labId}`, kind: 'directory', lastActivityMs: NOW - ageMs, sockets: [`${STATE}/lab_${labId}/firecracker.sock`], pidFromFile: null, pidFileIgnored: null, ...extra };
 }
 
 function inventory(parts: Partial<CleanupInventory>): CleanupInventory {
