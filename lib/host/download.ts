@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { Agent, EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
 import { errnoOf } from '../errors.ts';
+import { MAX_ARTIFACT_BYTES } from '../provision/artifacts.ts';
 import { DownloadError } from '../provision/errors.ts';
 import type { ArtifactLocation, Downloader, FetchOptions, FetchResult } from '../provision/ports.ts';
 
@@ -11,6 +12,20 @@ export interface DownloaderOptions {
   useEnvProxy?: boolean;
   /** At most this many redirects (GitHub release assets redirect once); default 5. */
   maxRedirections?: number;
+  /**
+   * Refuse an artifact larger than this many bytes (default MAX_ARTIFACT_BYTES, 512 MiB): before
+   * reading the body when Content-Length or the mirror file's size says so, else as soon as more
+   * bytes arrive. Each fetch is limited separately; tests pass a small cap.
+   */
+  maxBytes?: number;
+}
+
+/** The source of one fetch and the most bytes it may deliver. */
+interface Limit {
+  maxBytes: number;
+  /** What is fetched, for messages: the URL, or `mirror file <path>`. */
+  source: string;
+  attempted: string;
 }
 
 const IDLE_TIMEOUT_MS = 60_000;
@@ -18,13 +33,18 @@ const IDLE_TIMEOUT_MS = 60_000;
 /**
  * The real downloader: http(s) through undici (redirects followed, proxies from the environment),
  * or a copy from a mirror directory. Streams into a file created exclusively, hashing as it goes;
- * a body shorter than its Content-Length, a network error or a bad status removes the file.
+ * a body shorter than its Content-Length, one larger than `maxBytes`, a network error or a bad
+ * status removes the file.
  */
 export function createDownloader(options: DownloaderOptions = {}): Downloader {
+  const maxBytes = options.maxBytes ?? MAX_ARTIFACT_BYTES;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`createDownloader: maxBytes must be a positive whole number of bytes, got ${maxBytes}`);
   return {
     async fetch(from, to, fetchOptions = {}) {
       try {
-        return from.kind === 'file' ? await copyFile(from.path, to, fetchOptions) : await download(from.url, to, fetchOptions, options);
+        return from.kind === 'file'
+          ? await copyFile(from.path, to, fetchOptions, { maxBytes, source: `mirror file ${from.path}`, attempted: `copy ${from.path}` })
+          : await download(from.url, to, fetchOptions, options, { maxBytes, source: from.url, attempted: `GET ${from.url}` });
       } catch (error) {
         await fs.rm(to, { force: true });
         throw error;
@@ -33,12 +53,15 @@ export function createDownloader(options: DownloaderOptions = {}): Downloader {
   };
 }
 
-async function writeChunks(chunks: AsyncIterable<Buffer | Uint8Array>, to: string, total: number | null, options: FetchOptions): Promise<FetchResult> {
+/** Streams `chunks` into a new file; stops (throwing) before writing past `limit.maxBytes`. */
+async function writeChunks(chunks: AsyncIterable<Buffer | Uint8Array>, to: string, total: number | null, options: FetchOptions, limit: Limit): Promise<FetchResult> {
   const hash = createHash('sha256');
   const handle = await fs.open(to, 'wx', 0o600);
   let bytes = 0;
   try {
     for await (const chunk of chunks) {
+      // Leaving the loop by throwing ends the iteration, which destroys the HTTP body or file stream.
+      if (bytes + chunk.length > limit.maxBytes) throw tooLarge(limit, `more than ${limit.maxBytes} bytes arrived${total === null ? ' (the server sent no Content-Length)' : ''}`);
       hash.update(chunk);
       await handle.write(chunk);
       bytes += chunk.length;
@@ -51,7 +74,7 @@ async function writeChunks(chunks: AsyncIterable<Buffer | Uint8Array>, to: strin
   return { bytes, sha256: hash.digest('hex') };
 }
 
-async function copyFile(source: string, to: string, options: FetchOptions): Promise<FetchResult> {
+async function copyFile(source: string, to: string, options: FetchOptions, limit: Limit): Promise<FetchResult> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(source, 'r');
@@ -68,14 +91,15 @@ async function copyFile(source: string, to: string, options: FetchOptions): Prom
   }
   try {
     const { size } = await handle.stat();
-    const result = await writeChunks(handle.createReadStream({ signal: options.signal, autoClose: false }), to, size, options);
+    if (size > limit.maxBytes) throw tooLarge(limit, `the file has ${size} bytes`);
+    const result = await writeChunks(handle.createReadStream({ signal: options.signal, autoClose: false }), to, size, options, limit);
     return result;
   } finally {
     await handle.close();
   }
 }
 
-async function download(url: string, to: string, options: FetchOptions, downloader: DownloaderOptions): Promise<FetchResult> {
+async function download(url: string, to: string, options: FetchOptions, downloader: DownloaderOptions, limit: Limit): Promise<FetchResult> {
   const protocol = new URL(url).protocol;
   if (protocol !== 'http:' && protocol !== 'https:') {
     throw new DownloadError({ code: 'DOWNLOAD_BAD_URL', summary: `refusing to download ${url}: only http and https are supported`, hint: 'Use an http(s) URL, or a mirror directory.' });
@@ -100,13 +124,19 @@ async function download(url: string, to: string, options: FetchOptions, download
     }
     const length = Number(response.headers['content-length']);
     total = Number.isSafeInteger(length) && length >= 0 ? length : null;
+    if (total !== null && total > limit.maxBytes) {
+      // Refused on the announced length alone: no file is created, and dump() destroys a body longer
+      // than its limit without reading it (and without an unhandled 'error' event, unlike destroy()).
+      await response.body.dump({ limit: 1 });
+      throw tooLarge(limit, `the server announced Content-Length ${total}`);
+    }
     const result = await writeChunks(response.body, to, total, {
       ...options,
       onProgress: (bytes, all) => {
         received = bytes;
         options.onProgress?.(bytes, all);
       },
-    });
+    }, limit);
     if (total !== null && result.bytes !== total) throw cut(url, result.bytes, total, 'the body ended early');
     return result;
   } catch (error) {
@@ -135,4 +165,21 @@ function cut(url: string, received: number, total: number | null, why: string, c
     hint: 'Run setup again; the previous install is untouched.',
     cause,
   });
+}
+
+function tooLarge(limit: Limit, why: string): DownloadError {
+  return new DownloadError({
+    code: 'DOWNLOAD_TOO_LARGE',
+    summary: `refused ${limit.source}: it is larger than the ${renderBytes(limit.maxBytes)} limit for one artifact; the download was stopped, any partial file removed, and nothing was installed`,
+    attempted: limit.attempted,
+    reason: why,
+    hint: 'A Firecracker release tarball or a guest kernel is tens of MiB: check that the URL (or the mirror) serves the right file. The previous install is untouched.',
+  });
+}
+
+/** "512 MiB", "64 KiB" or "1000 bytes". */
+function renderBytes(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / 1024 / 1024} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }

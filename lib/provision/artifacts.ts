@@ -57,9 +57,25 @@ export function normaliseSha256(text: string): string | null {
   return SHA256.test(value) ? value : null;
 }
 
-/** Returns the file name a URL ends in (the name looked up in a mirror). */
+/**
+ * The most bytes one downloaded artifact may have: a Firecracker release tarball and a guest
+ * kernel are tens of MiB, so 512 MiB is generous for either, yet stops a broken or hostile mirror
+ * from filling the disk under /var/lib/octolab (also with `--kernel-sha256 skip`, where no
+ * checksum would catch it). lib/host/download.ts enforces it for each artifact separately.
+ */
+export const MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Returns the file name a URL ends in (the name looked up in a mirror). Throws a RangeError that
+ * says why for anything else: not a URL, no file name, or percent-encoding that does not decode.
+ */
 export function fileNameOfUrl(url: string): string {
-  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+  let name: string;
+  try {
+    name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+  } catch (error) {
+    throw new RangeError(`${url} does not end in a file name (${error instanceof URIError ? 'its percent-encoding is not valid UTF-8' : 'it is not a valid URL'})`);
+  }
   if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
     throw new RangeError(`${url} does not end in a file name`);
   }

@@ -10,7 +10,7 @@ import { createRealHost } from '../../host/real-host.ts';
 import { createTarExtractor } from '../../host/tar-extract.ts';
 import type { Host } from '../../host/types.ts';
 import { detectWsl } from '../../host/wsl.ts';
-import { DEFAULT_KERNEL_URL, FIRECRACKER_V1_7_0, normaliseSha256, SKIP_CHECKSUM, type FirecrackerRelease } from '../../provision/artifacts.ts';
+import { DEFAULT_KERNEL_URL, FIRECRACKER_V1_7_0, MAX_ARTIFACT_BYTES, normaliseSha256, SKIP_CHECKSUM, type FirecrackerRelease } from '../../provision/artifacts.ts';
 import { buildHelloRootfs } from '../../provision/hello-rootfs.ts';
 import { invokingOwner } from '../../provision/invoking-user.ts';
 import { installLayout } from '../../provision/layout.ts';
@@ -18,7 +18,7 @@ import type { Downloader, InstallFs, TarExtractor } from '../../provision/ports.
 import { createTtyProgress } from '../../provision/progress.ts';
 import { renderPlan, renderPlanError, renderStepReport, runPlan } from '../../provision/run-plan.ts';
 import { planSetup, preflightSetup, type SetupDeps, type SetupOptions } from '../../provision/setup-plan.ts';
-import { parseMirror } from '../../provision/sources.ts';
+import { parseArtifactUrl, parseMirror } from '../../provision/sources.ts';
 import type { BuildRootfs } from '../../provision/steps-assets.ts';
 import type { DoctorOutcome } from '../../provision/steps-system.ts';
 import { EXIT, type CliIo, type Command } from '../io.ts';
@@ -48,6 +48,7 @@ const USAGE = `octolab-verify setup [--dry-run] [--prefix DIR] [--mirror DIR|URL
 
 Firecracker v${FIRECRACKER_V1_7_0.version} comes from the release tarball, verified against the sha256 that
 upstream's octolabctl pins (not verified by this project: nothing could be downloaded here).
+Each artifact may be at most ${MAX_ARTIFACT_BYTES / 1024 / 1024} MiB; a larger one is refused and nothing is installed.
 exit codes: 0 done and the doctor passed, 1 a step failed, 2 done but a fatal doctor check failed,
             64 usage error; with --dry-run: 0, or 1 when the run would stop before changing anything`;
 
@@ -104,11 +105,14 @@ export async function readSetupOptions(io: CliIo, args: readonly string[], host:
   if (values.group !== undefined && values['no-group']) throw usage('--group and --no-group exclude each other');
   const group = values['no-group'] ? null : (values.group ?? io.env.OCTOLAB_NETD_GROUP ?? 'octolab');
   if (group !== null && !/^[a-z_][a-z0-9_-]{0,31}$/.test(group)) throw usage(`--group ${JSON.stringify(group)} is not a valid group name`);
-  const kernelUrl = values['kernel-url'] ?? io.env.OCTOLAB_SETUP_KERNEL_URL ?? DEFAULT_KERNEL_URL;
-  if (!/^https?:\/\/[^\s]+$/i.test(kernelUrl)) throw usage(`--kernel-url must be an http(s) URL, got ${JSON.stringify(kernelUrl)}`);
+  // Every URL is parsed here, before anything is probed, so a bad one is a usage error (exit 64).
+  const kernelUrlOption = values['kernel-url'] !== undefined ? '--kernel-url' : 'OCTOLAB_SETUP_KERNEL_URL';
+  const kernelUrlText = values['kernel-url'] ?? io.env.OCTOLAB_SETUP_KERNEL_URL;
+  const kernelUrl = kernelUrlText === undefined ? DEFAULT_KERNEL_URL : parseArtifactUrl(kernelUrlText, kernelUrlOption, `usage: ${USAGE}`);
   const marker = values.marker ?? io.env.OCTOLAB_HELLO_MARKER ?? variables.helloMarker.default;
   if (marker === '' || /[\x00-\x1f\x7f]/.test(marker)) throw usage('--marker must be one line of printable text');
   const mirrorText = values.mirror ?? io.env.OCTOLAB_SETUP_MIRROR;
+  const mirror = mirrorText === undefined ? null : parseMirror(mirrorText, io.cwd, values.mirror !== undefined ? '--mirror' : 'OCTOLAB_SETUP_MIRROR');
   const dryRun = values['dry-run'] === true;
   const shaText = values['kernel-sha256'] ?? io.env.OCTOLAB_SETUP_KERNEL_SHA256;
   // A dry run shows the whole plan even without a checksum, and lists the missing one as a problem.
@@ -118,7 +122,7 @@ export async function readSetupOptions(io: CliIo, args: readonly string[], host:
     layout: installLayout(values.prefix === undefined ? '/' : path.resolve(io.cwd, values.prefix)),
     release,
     kernel: checksumMissing ? { url: kernelUrl, sha256: null, checksumMissing } : { url: kernelUrl, sha256: parseKernelSha256(shaText) },
-    mirror: mirrorText === undefined ? null : parseMirror(mirrorText, io.cwd),
+    mirror,
     envFile: path.resolve(io.cwd, values['env-file'] ?? io.env.OCTOLAB_ENV_FILE ?? DEFAULT_ENV_FILE),
     group,
     buildRootfs: !values['skip-rootfs'],

@@ -5,6 +5,7 @@ import { createInstallFs } from '../../../lib/host/install-fs.ts';
 import { installLayout } from '../../../lib/provision/layout.ts';
 import type { AtomicWriteOptions, InstallFs } from '../../../lib/provision/ports.ts';
 import { parseKernelSha256 } from '../../../lib/cli/commands/setup.ts';
+import { runCli } from '../../../lib/cli/main.ts';
 import { createSetupWorld, listTree, type SetupWorld } from './setup-harness.ts';
 
 let world: SetupWorld;
@@ -88,6 +89,35 @@ describe('setup options', () => {
     [['--frobnicate'], /Unknown option/],
   ])('refuses %j as a usage error before doing anything', async (args, message) => {
     await expect(world.setup(args)).rejects.toThrow(message);
+    expect(await listTree(world.root)).toEqual([]);
+  });
+
+  // Regression: these URLs passed the old regex checks and then crashed setup with an uncaught
+  // URIError or TypeError (a stack trace, exit 1) instead of a usage error.
+  it.each([
+    ['a kernel URL whose name does not decode (with a mirror)', ['--mirror', '.', '--kernel-url', 'https://e.com/vmlinux%E0'], {}, /--kernel-url "https:\/\/e\.com\/vmlinux%E0" ends in "vmlinux%E0", whose percent-encoding is not valid UTF-8: give an http\(s\) URL ending in the file name/],
+    ['a kernel URL with a port out of range', ['--kernel-url', 'https://e.com:99999/vmlinux'], {}, /--kernel-url "https:\/\/e\.com:99999\/vmlinux" is not a valid URL .*give an http\(s\) URL ending in the file name/],
+    ['a kernel URL without a file name', ['--kernel-url', 'https://e.com/'], {}, /--kernel-url "https:\/\/e\.com\/" does not end in a file name: give an http\(s\) URL/],
+    ['a kernel URL from the environment', [], { OCTOLAB_SETUP_KERNEL_URL: 'https://e.com:99999/vmlinux' }, /OCTOLAB_SETUP_KERNEL_URL "https:\/\/e\.com:99999\/vmlinux" is not a valid URL/],
+    ['a file mirror URL that does not parse', ['--mirror', 'file://['], {}, /--mirror "file:\/\/\[" is not a valid URL .*give a directory, a file:\/\/ URL of one, or an http\(s\) base URL/],
+    ['a file mirror URL whose path does not decode', ['--mirror', 'file:///srv/%E0'], {}, /--mirror "file:\/\/\/srv\/%E0" is not a usable file URL \(URI malformed\)/],
+    ['a file mirror URL naming another host', ['--mirror', 'file://elsewhere/srv'], {}, /--mirror "file:\/\/elsewhere\/srv" is not a usable file URL/],
+    ['a mirror from the environment', [], { OCTOLAB_SETUP_MIRROR: 'http://m:99999/' }, /OCTOLAB_SETUP_MIRROR "http:\/\/m:99999\/" is not a valid URL/],
+  ])('refuses %s as a usage error (exit 64) with a message, not a stack trace', async (_name, args, env, message) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli({
+      argv: ['setup', '--dry-run', '--prefix', world.prefix, '--env-file', world.envFile, '--kernel-sha256', 'skip', ...args],
+      env,
+      cwd: world.root,
+      stdout: { write: (t: string) => out.push(t) } as never,
+      stderr: { write: (t: string) => err.push(t) } as never,
+    });
+    expect(code).toBe(64);
+    expect(err.join('')).toMatch(message);
+    expect(err.join('')).toMatch(/^octolab-verify setup: /);
+    expect(err.join('')).not.toMatch(/\n\s+at /);
+    expect(out).toEqual([]);
     expect(await listTree(world.root)).toEqual([]);
   });
 

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Of } from '../../../fixtures/fake-artifacts/build-artifacts.ts';
 import { installLayout } from '../../../lib/provision/layout.ts';
@@ -138,6 +139,19 @@ describe('setup against a local artifact server', () => {
     await fs.writeFile(path.join(mirror, world.artifacts.tarballName), world.artifacts.tarball);
     await fs.writeFile(path.join(mirror, world.artifacts.kernelName), world.artifacts.kernel);
     expect(await world.setup(['--mirror', mirror])).toBe(0);
+    expect(world.server.requests.size).toBe(0);
+    expect(await fs.readFile(installLayout(world.prefix).jailerBin)).toEqual(world.artifacts.jailer);
+  });
+
+  // Regression: a file:// mirror was used undecoded, so "my%20dir" was looked up literally.
+  it('installs from a file:// mirror URL whose path is percent-encoded (a space as %20)', async () => {
+    const mirror = path.join(world.root, 'my dir');
+    await fs.mkdir(mirror);
+    await fs.writeFile(path.join(mirror, world.artifacts.tarballName), world.artifacts.tarball);
+    await fs.writeFile(path.join(mirror, world.artifacts.kernelName), world.artifacts.kernel);
+    const url = pathToFileURL(mirror).href;
+    expect(url).toContain('my%20dir');
+    expect(await world.setup(['--mirror', url])).toBe(0);
     expect(world.server.requests.size).toBe(0);
     expect(await fs.readFile(installLayout(world.prefix).jailerBin)).toEqual(world.artifacts.jailer);
   });

@@ -12,6 +12,8 @@ describe('mirrors', () => {
     ['/srv/mirror', { kind: 'dir', dir: '/srv/mirror' }],
     ['mirror', { kind: 'dir', dir: '/work/repo/mirror' }],
     ['file:///srv/mirror/', { kind: 'dir', dir: '/srv/mirror' }],
+    ['file:///tmp/my%20dir', { kind: 'dir', dir: '/tmp/my dir' }],
+    ['file://localhost/srv/m%C3%BCller', { kind: 'dir', dir: '/srv/müller' }],
     ['http://artifacts.internal/fc', { kind: 'base-url', url: 'http://artifacts.internal/fc/' }],
     ['https://artifacts.internal/fc/', { kind: 'base-url', url: 'https://artifacts.internal/fc/' }],
   ])('reads --mirror %s', (value, expected) => {
