@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkBody, expectedOneOf, loadDefinitions } from '../../../fixtures/fake-firecracker/body-schema.ts';
-import { parseSerdeJson, renderSerdeError, SerdeError } from '../../../fixtures/fake-firecracker/serde-json.ts';
+import { parseSerdeJson, renderF64, renderSerdeError, SerdeError } from '../../../fixtures/fake-firecracker/serde-json.ts';
 
 const PREFIX = 'An error occurred when deserializing the json body of a request: ';
 const fault = (name: string, body: string) => {
@@ -40,6 +40,34 @@ describe('FakeFirecracker’s body checks (spec + serde)', () => {
     expect(fault(name, body)).toBe(expected);
   });
 
+  // Regression: `2.0` and `2e0` are whole numbers to JSON Schema, so the fake accepted them where
+  // serde_json hands the u8/u64/usize visitor an f64 and Firecracker answers 400.
+  it.each([
+    ['MachineConfiguration', '{"vcpu_count": 2.0, "mem_size_mib": 128}', 'invalid type: floating point `2.0`, expected u8 at line 1 column 18.'],
+    ['MachineConfiguration', '{"vcpu_count": 2e0, "mem_size_mib": 128}', 'invalid type: floating point `2.0`, expected u8 at line 1 column 18.'],
+    ['MachineConfiguration', '{"vcpu_count": -0, "mem_size_mib": 128}', 'invalid type: floating point `-0.0`, expected u8 at line 1 column 17.'],
+    ['MachineConfiguration', '{"vcpu_count": 1, "mem_size_mib": 1E3}', 'invalid type: floating point `1000.0`, expected usize at line 1 column 37.'],
+    ['MachineConfiguration', '{"vcpu_count": 18446744073709551616, "mem_size_mib": 128}', 'invalid type: floating point `18446744073709552000.0`, expected u8 at line 1 column 35.'],
+    ['MachineConfiguration', '{"vcpu_count": 1, "mem_size_mib": 128, "smt": 1.0}', 'invalid type: floating point `1.0`, expected a boolean at line 1 column 49.'],
+    ['MachineConfiguration', '2.0', 'invalid type: floating point `2.0`, expected struct MachineConfig at line 1 column 3.'],
+    ['Drive', '{"drive_id":"r","is_root_device":true,"rate_limiter":{"ops":{"size":1.0e1,"refill_time":100}}}', 'invalid type: floating point `10.0`, expected u64 at line 1 column 73.'],
+    ['MachineConfiguration', '{"vcpu_count": 2, "mem_size_mib": 0}', null],
+  ])('refuses a float literal for an integer field as serde does: %s %s', (name, body, expected) => {
+    expect(fault(name, body)).toBe(expected);
+  });
+
+  it.each([
+    [2, '2.0'],
+    [1.5, '1.5'],
+    [-0, '-0.0'],
+    [1e21, '1000000000000000000000.0'],
+    [-2.5e22, '-25000000000000000000000.0'],
+    [1e-7, '0.0000001'],
+    [1.5e-7, '0.00000015'],
+  ])('renders the f64 %s as serde’s Unexpected::Float does: %s', (value, text) => {
+    expect(renderF64(value)).toBe(text);
+  });
+
   it('renders serde’s "expected one of" for 0, 1, 2 and more names', () => {
     expect(expectedOneOf([], 'there are no fields')).toBe('there are no fields');
     expect(expectedOneOf(['a'], '')).toBe('expected `a`');
@@ -57,6 +85,12 @@ describe('the serde-like JSON parser', () => {
       // The counterexample CI found once: a "__proto__" key must stay an own data property.
       { numRuns: 500, examples: [['[{"__proto__":false}]'], ['{"__proto__":{"a":1},"b":2}']] },
     );
+  });
+
+  it('marks the numbers serde_json reads as f64: fraction, exponent, -0, past u64 or below i64', () => {
+    const literals = ['1', '-1', '0', '-0', '1.0', '1e0', '18446744073709551615', '18446744073709551616', '-9223372036854775808', '-9223372036854775809'];
+    const { spans } = parseSerdeJson(Buffer.from(`[${literals.join(',')}]`));
+    expect(literals.map((_, k) => spans.get(`/${k}`)?.float === true)).toEqual([false, false, false, true, true, true, false, true, false, true]);
   });
 
   it('keeps a "__proto__" key as an own property and never changes the object’s prototype', () => {

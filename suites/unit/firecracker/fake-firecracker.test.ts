@@ -2,6 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withDir } from 'tmp-promise';
+import { parseRustUsize } from '../../../fixtures/fake-firecracker/fc-args.ts';
+import { MAX_HEAD, parseRequest } from '../../../fixtures/fake-firecracker/micro-http.ts';
 import { createFirecrackerApi } from '../../../lib/firecracker/api-client.ts';
 import { hasResponses, rawExchange, runFake, startFake, type RunningFake } from './fake-process.ts';
 
@@ -48,9 +50,53 @@ describe('FakeFirecracker on the wire (micro_http)', { timeout: 60_000 }, () => 
     expect(answer).toContain('Request payload with size 51201 is larger than the limit of 51200 allowed by server.');
   });
 
+  // Regression: only the first line's length was checked before the blank line, so endless header
+  // lines grew the connection's buffer (re-joined on every chunk) without limit.
+  it('answers endless header lines with micro_http’s 400 once the head passes 16 KiB', async () => {
+    const flood = `PUT /machine-config HTTP/1.1\r\n${'X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n'.repeat(1000)}`;
+    const answer = await rawExchange(fake.socket, flood, (r) => hasResponses(r, 1));
+    expect(answer).toMatch(/^HTTP\/1\.1 400 \r\n/);
+    expect(answer).toContain('{ "error": "Invalid header. Reason: Request head longer than 16384 bytes (a FakeFirecracker limit).\nAll previous');
+  });
+
   it('sends an interim 100 for Expect: 100-continue, then the answer', async () => {
     const answer = await rawExchange(fake.socket, 'PUT /machine-config HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 36\r\n\r\n', (r) => r.includes('100 '));
     expect(answer).toMatch(/^HTTP\/1\.1 100 \r\n/);
+  });
+});
+
+describe('FakeFirecracker’s request head limit', () => {
+  /** A GET head of exactly `size` bytes, blank line included, in header lines of at most 1000 bytes. */
+  const headOf = (size: number) => {
+    let head = 'GET / HTTP/1.1\r\n';
+    while (head.length + 2 < size) head += `X-Pad: ${'a'.repeat(Math.min(1000, size - 2 - head.length) - 9)}\r\n`;
+    return `${head}\r\n`;
+  };
+  /** The verdict the server reaches when the bytes arrive cut at `cuts` (it re-parses after each piece). */
+  const verdict = (bytes: Buffer, cuts: number[]) => {
+    for (const end of [...cuts, bytes.length]) {
+      const parsed = parseRequest(bytes.subarray(0, end), 51200, () => undefined);
+      if (parsed.kind !== 'need-more') return parsed.kind;
+    }
+    return 'need-more';
+  };
+
+  it.each([
+    [MAX_HEAD, 'request'],
+    [MAX_HEAD + 1, 'error'],
+  ])('judges a %d-byte head the same however it is cut: %s', (size, kind) => {
+    const bytes = Buffer.from(headOf(size));
+    expect(bytes.length).toBe(size);
+    for (const cuts of [[], [size - 1], [size - 2], [1024, 8192, size - 3]]) expect(verdict(bytes, cuts)).toBe(kind);
+  });
+
+  it('refuses an unfinished head as soon as it reaches the limit, without waiting for the blank line', () => {
+    const parsed = parseRequest(Buffer.from(headOf(MAX_HEAD + 200).slice(0, MAX_HEAD)), 51200, () => undefined);
+    expect(parsed).toEqual({ kind: 'error', reason: `Invalid header. Reason: Request head longer than ${MAX_HEAD} bytes (a FakeFirecracker limit).` });
+  });
+
+  it('still answers a bad request line or header line with micro_http’s own reason first', () => {
+    expect(parseRequest(Buffer.from(`POST / HTTP/1.1\r\n${headOf(MAX_HEAD + 10).slice(16)}`), 51200, () => undefined)).toMatchObject({ reason: 'Invalid HTTP Method: Unsupported HTTP method.' });
   });
 });
 
@@ -117,6 +163,51 @@ describe('FakeFirecracker’s command line (v1.7.0)', { timeout: 60_000 }, () =>
 
   it('aborts (SIGABRT) on an invalid --id, as the real binary panics', async () => {
     await withDir(async ({ path: dir }) => expect((await runFake(['--id', 'lab_1'], { cwd: dir })).signal).toBe('SIGABRT'), { unsafeCleanup: true });
+  });
+
+  // Regression: Number() read '' as 0 and took 0x10 and 1e3; main.rs parses a usize and panics.
+  it.each([
+    ['', 'Empty'],
+    ['0x10', 'InvalidDigit'],
+    ['1e3', 'InvalidDigit'],
+  ])('aborts (SIGABRT) on --http-api-max-payload-size %j, as the real binary panics parsing a usize', async (value, kind) => {
+    await withDir(
+      async ({ path: dir }) => {
+        const socket = path.join(dir, 'api.sock');
+        const run = await runFake(['--api-sock', socket, '--http-api-max-payload-size', value], { cwd: dir });
+        expect(run.signal).toBe('SIGABRT');
+        expect(run.stdout).toContain(`Firecracker panicked at src/firecracker/src/main.rs: 'http-api-max-payload-size' parameter expected to be of 'usize' type.: ParseIntError { kind: ${kind} }`);
+        await expect(fs.lstat(socket)).rejects.toMatchObject({ code: 'ENOENT' });
+      },
+      { unsafeCleanup: true },
+    );
+  });
+
+  it.each([
+    ['51200', { value: 51200 }],
+    ['+7', { value: 7 }],
+    ['007', { value: 7 }],
+    ['18446744073709551615', { value: 2 ** 64 }],
+    ['', { error: 'Empty' }],
+    ['+', { error: 'InvalidDigit' }],
+    ['-1', { error: 'InvalidDigit' }],
+    [' 1', { error: 'InvalidDigit' }],
+    ['1.0', { error: 'InvalidDigit' }],
+    ['18446744073709551616', { error: 'PosOverflow' }],
+    ['99999999999999999999x', { error: 'PosOverflow' }],
+    ['1x99999999999999999999', { error: 'InvalidDigit' }],
+  ])('parses %j as Rust’s usize::from_str does', (text, expected) => {
+    expect(parseRustUsize(text)).toEqual(expected);
+  });
+
+  it('enforces a valid --http-api-max-payload-size', async () => {
+    const fake = await startFake(['--http-api-max-payload-size', '100']);
+    try {
+      const answer = await rawExchange(fake.socket, 'PUT /logger HTTP/1.1\r\nContent-Length: 101\r\n\r\n', (r) => hasResponses(r, 1));
+      expect(answer).toContain('Request payload with size 101 is larger than the limit of 100 allowed by server.');
+    } finally {
+      await fake.stop();
+    }
   });
 
   it('exits 148 before creating the socket in crash-at-start mode', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diagnoseMissingMarker, diagnoseSerial } from '../../../lib/firecracker/marker-diagnosis.ts';
-import { SerialLineScanner, type MarkerMatch } from '../../../lib/firecracker/serial-lines.ts';
+import { SERIAL_LINE_CAP, SerialLineScanner, type MarkerMatch } from '../../../lib/firecracker/serial-lines.ts';
 
 const MARKER = 'Hello, World!';
 const scanAll = (text: string | Buffer, match: MarkerMatch = 'line', marker = MARKER) => {
@@ -69,9 +69,108 @@ describe('SerialLineScanner', () => {
     expect(seen).toEqual([1]);
   });
 
-  it('refuses an empty marker or one with a line break', () => {
+  it('refuses an empty marker, one with a line break, or one longer than a kept line', () => {
     expect(() => new SerialLineScanner('')).toThrow(/non-empty/);
     expect(() => new SerialLineScanner('a\nb')).toThrow(/line breaks/);
+    expect(() => new SerialLineScanner('x'.repeat(SERIAL_LINE_CAP + 1))).toThrow(/at most 65536 bytes/);
+  });
+
+  it('in line mode reports what a whole-text reading reports, however the bytes are cut', { tags: ['fuzz'] }, () => {
+    const pieces = [MARKER, 'Hello', ', World!', '\r', '\n', '\r\n', 'µ', '€', 'x', ' ', '] ', 'Kernel command line:', 'Kernel panic - not syncing:', 'login:'];
+    const text = fc.array(fc.constantFrom(...pieces), { maxLength: 30 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, fc.array(fc.nat(), { maxLength: 12 }), (input, rawCuts) => {
+        const bytes = Buffer.from(input);
+        const scanner = new SerialLineScanner(MARKER);
+        let from = 0;
+        for (const cut of rawCuts.map((c) => c % (bytes.length + 1)).sort((a, b) => a - b)) {
+          scanner.push(bytes.subarray(from, cut));
+          from = cut;
+        }
+        scanner.push(bytes.subarray(from));
+        expect(scanner.scan()).toEqual(readWhole(input, MARKER));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+/**
+ * Line mode's contract read off a whole text at once (no chunks, no caps): the fuzz test's oracle.
+ * (contains mode judges the unfinished line at each push, so what it finds depends on the cuts.)
+ */
+function readWhole(input: string, marker: string) {
+  const rows = input.split('\n').map((row) => row.replace(/\r+$/, ''));
+  const partial = rows.pop() ?? '';
+  const lines = rows.map((text, i) => ({ lineNumber: i + 1, text }));
+  const found = lines.find((l) => l.text === marker) ?? null;
+  const before = lines.filter((l) => !found || l.lineNumber < found.lineNumber);
+  return {
+    found,
+    nearMisses: before.filter((l) => l.text.includes(marker)).slice(0, 3),
+    panic: lines.find((l) => l.text.includes('Kernel panic - not syncing:')) ?? null,
+    lines: lines.length,
+    guestLines: lines.length,
+    bytes: Buffer.byteLength(input),
+    partial,
+  };
+}
+
+describe('SerialLineScanner on lines longer than it keeps', () => {
+  const CAP = SERIAL_LINE_CAP;
+  const feed = (scanner: SerialLineScanner, text: string | Buffer, chunk = 4096) => {
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; at += chunk) scanner.push(bytes.subarray(at, at + chunk));
+    return scanner;
+  };
+
+  it('counts a line longer than the cap, never takes it for the marker, and finds the marker line after it', () => {
+    const scan = feed(new SerialLineScanner(MARKER), `${'x'.repeat(CAP + 10)}\n${MARKER}\n`).scan();
+    expect(scan).toMatchObject({ found: { lineNumber: 2, text: MARKER }, lines: 2, nearMisses: [] });
+  });
+
+  it.each([
+    ['after the cap', CAP],
+    ['across the cap', CAP - 5],
+  ])('does not take an over-long line ending in the marker for the marker line, and names it a near miss (marker %s)', (_label, at) => {
+    const scan = feed(new SerialLineScanner(MARKER), `${'x'.repeat(at)}${MARKER}\n`, 1000).scan();
+    expect(scan.found).toBeNull();
+    expect(scan.nearMisses.map((l) => [l.lineNumber, l.text.length])).toEqual([[1, CAP]]);
+  });
+
+  it.each([
+    ['the marker after a CR run longer than the cap', `${'\r'.repeat(3 * CAP)}\n${MARKER}\n`, { lineNumber: 2, text: MARKER }],
+    ['the marker ended by a CR run longer than the cap', `boot\n${MARKER}${'\r'.repeat(3 * CAP)}\n`, { lineNumber: 2, text: MARKER }],
+    ['the marker after a line with a long CR run inside', `a${'\r'.repeat(CAP + 5)}b\n${MARKER}\r\n`, { lineNumber: 2, text: MARKER }],
+  ])('finds %s', (_label, text, found) => {
+    expect(feed(new SerialLineScanner(MARKER), text).scan().found).toEqual(found);
+  });
+
+  it('still sees a kernel panic and a contains-mode prompt past the cap, also when a chunk cuts them', () => {
+    const long = 'y'.repeat(CAP + 3);
+    const panic = feed(new SerialLineScanner(MARKER), `${long}Kernel panic - not syncing: VFS\nok\n`, 7).scan();
+    expect(panic.panic).toEqual({ lineNumber: 1, text: long.slice(0, CAP) });
+    const prompt = feed(new SerialLineScanner('login:', 'contains'), `${long}localhost login: `, 5).scan();
+    expect(prompt.found).toEqual({ lineNumber: 1, text: long.slice(0, CAP) });
+  });
+
+  it('keeps at most the cap of an unfinished line: 5 MiB of CR, then 5 MiB of text, in 4 KiB chunks', () => {
+    // Regression: every chunk re-joined and re-scanned the whole unfinished line with /\r+$/, so a
+    // console printing CRs without a newline blocked the event loop and the boot's own timeout.
+    const scanner = new SerialLineScanner(MARKER);
+    const crs = Buffer.alloc(4096, '\r');
+    const xs = Buffer.alloc(4096, 'x');
+    for (let i = 0; i < 1280; i++) {
+      scanner.push(crs);
+      expect(scanner.pendingBytes).toBeLessThanOrEqual(CAP);
+    }
+    for (let i = 0; i < 1280; i++) {
+      scanner.push(xs);
+      expect(scanner.pendingBytes).toBeLessThanOrEqual(CAP);
+    }
+    scanner.push(Buffer.from(`\n${MARKER}\n`));
+    expect(scanner.scan()).toMatchObject({ found: { lineNumber: 2, text: MARKER }, bytes: 2 * 1280 * 4096 + MARKER.length + 2 });
+    expect(scanner.pendingBytes).toBe(0);
   });
 });
 
