@@ -1,8 +1,9 @@
 import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import type { FileInfo, FileKind, HostFs } from './types.ts';
+import type { FileInfo, HostFs } from './types.ts';
 import { hostErrorFrom } from './host-error.ts';
 import { errnoOf } from '../errors.ts';
+import { kindOf } from './file-kind.ts';
 import { readRegularFile } from './regular-file.ts';
 
 /** Maps a Node Stats object to the FileInfo the checks use. */
@@ -10,15 +11,6 @@ export function toFileInfo(filePath: string, stats: Stats): FileInfo {
   return { path: filePath, kind: kindOf(stats), mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid, size: stats.size };
 }
 
-function kindOf(stats: Stats): FileKind {
-  if (stats.isFile()) return 'file';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isCharacterDevice()) return 'char-device';
-  if (stats.isBlockDevice()) return 'block-device';
-  if (stats.isSocket()) return 'socket';
-  if (stats.isFIFO()) return 'fifo';
-  return 'symlink';
-}
 
 /** The real file-system probes, built on node:fs. */
 export function createRealFs(): HostFs {

@@ -1,5 +1,6 @@
 import { constants, promises as fs, type Stats } from 'node:fs';
 import { errnoOf } from '../errors.ts';
+import { kindOf } from './file-kind.ts';
 import { hostErrorFrom } from './host-error.ts';
 import type { FileKind, RegularFileRead } from './types.ts';
 
@@ -48,12 +49,7 @@ export async function readRegularFile(filePath: string, maxBytes: number): Promi
   }
 }
 
-/** The kind of a stat answer that is not a regular file. */
+/** The kind of a stat answer that is not a regular file (callers check isFile first). */
 function otherKind(stats: Stats): Exclude<FileKind, 'file'> {
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isCharacterDevice()) return 'char-device';
-  if (stats.isBlockDevice()) return 'block-device';
-  if (stats.isSocket()) return 'socket';
-  if (stats.isFIFO()) return 'fifo';
-  return 'symlink';
+  return kindOf(stats) as Exclude<FileKind, 'file'>;
 }
