@@ -62,13 +62,17 @@ export async function startFake(args: readonly string[] = [], env: Record<string
 }
 
 /** Runs the fake to completion with `args` (no socket wait) and returns its output and exit. */
-export async function runFake(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+export async function runFake(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; killAfterMs?: number } = {}) {
   const child = spawn(FAKE_FIRECRACKER_BIN, [...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // A fake that should have exited but serves on (a regression) is killed, so the test fails on its
+  // exit status instead of timing out and leaving the process behind.
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 20_000);
   const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('close', (c, s) => resolve({ code: c, signal: s })));
+  clearTimeout(killer);
   return { code, signal, stdout, stderr };
 }
 
