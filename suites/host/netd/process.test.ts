@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { requireTools } from '../../support/require.ts';
-import { clientOf, labLinksIn, NamespaceRig, waitFor } from './support.ts';
+import { awaitDaemonStart, clientOf, labLinksIn, NamespaceRig, waitFor } from './support.ts';
 
 const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
 const RUN_SCRIPT = fileURLToPath(new URL('../../../bin/run-netd.sh', import.meta.url));
@@ -24,19 +24,8 @@ async function setup(ctx: TestContext) {
 async function spawnDaemon(args: string[], env: Record<string, string> = {}): Promise<{ child: ResultPromise }> {
   const socketPath = args[args.indexOf('--socket') + 1]!;
   const child = execa(process.execPath, [CLI, 'netd', 'serve', ...args], { env, reject: false, all: true });
-  rig.onFinish(async () => {
-    if (child.exitCode !== null) return;
-    child.kill('SIGKILL');
-    await child.catch(() => undefined);
-  });
-  let exited = false;
-  void child.finally(() => (exited = true));
-  // Stop waiting as soon as the daemon exits: its output says why.
-  const up = await waitFor(async () => exited || (await clientOf(socketPath, 1000).ping()).status === 'ok', 30_000);
-  if (!up || exited) {
-    child.kill('SIGKILL');
-    throw new Error(`daemon did not come up${exited ? ` (exited ${child.exitCode})` : ''}:\n${(await child).all}`);
-  }
+  const start = await awaitDaemonStart(rig, child, socketPath);
+  if (start.outcome === 'exited') throw new Error(`daemon did not come up (exited ${start.exitCode}):\n${start.output}`);
   // Wrapped: an execa child is thenable, and returning it bare would wait for it to exit.
   return { child };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { dir, type DirectoryResult } from 'tmp-promise';
 import { expect, type TestContext } from 'vitest';
 import { requireRoot, requireTools } from '../../support/require.ts';
@@ -165,4 +165,32 @@ export class NamespaceRig {
     this.tmp = null;
     expect(await labLinksIn(null)).toEqual(this.rootLinks);
   }
+}
+
+/** How a daemon child process came out of its start: answering ping, or exited (with its output). */
+export type DaemonStart = { outcome: 'up' } | { outcome: 'exited'; exitCode: number | undefined; output: string };
+
+/**
+ * Registers `child` with the rig (killed at the end if still running) and waits until the daemon
+ * answers ping on `socketPath` or exits, whichever comes first; throws with its output when it
+ * does neither within 30 s.
+ */
+export async function awaitDaemonStart(rig: NamespaceRig, child: ResultPromise, socketPath: string): Promise<DaemonStart> {
+  rig.onFinish(async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGKILL');
+    await child.catch(() => undefined);
+  });
+  let exited = false;
+  void child.finally(() => (exited = true));
+  const settled = await waitFor(async () => exited || (await clientOf(socketPath, 1000).ping()).status === 'ok', 30_000);
+  if (exited) {
+    const result = await child;
+    return { outcome: 'exited', exitCode: result.exitCode, output: String(result.all) };
+  }
+  if (!settled) {
+    child.kill('SIGKILL');
+    throw new Error(`the daemon neither answered nor exited within 30 s:\n${(await child).all}`);
+  }
+  return { outcome: 'up' };
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { requireTools } from '../../support/require.ts';
-import { clientOf, labLinksIn, NamespaceRig, waitFor } from './support.ts';
+import { awaitDaemonStart, clientOf, labLinksIn, NamespaceRig } from './support.ts';
 
 const UNIT = fileURLToPath(new URL('../../../lib/netd/deploy/microvm-netd.service', import.meta.url));
 const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
@@ -136,24 +136,8 @@ async function launchAsTheUnit(ctx: TestContext, options: { capabilities?: reado
     reject: false,
     all: true,
   });
-  rig.onFinish(async () => {
-    if (child.exitCode !== null) return;
-    child.kill('SIGKILL');
-    await child.catch(() => undefined);
-  });
-  let exited = false;
-  void child.finally(() => (exited = true));
-  const settled = await waitFor(async () => exited || (await clientOf(socketPath, 1000).ping()).status === 'ok', 30_000);
-  let launch: Launch;
-  if (exited) {
-    const result = await child;
-    launch = { outcome: 'exited', exitCode: result.exitCode, output: String(result.all) };
-  } else if (settled) {
-    launch = { outcome: 'up', child };
-  } else {
-    child.kill('SIGKILL');
-    throw new Error(`the daemon neither answered nor exited within 30 s:\n${(await child).all}`);
-  }
+  const start = await awaitDaemonStart(rig, child, socketPath);
+  const launch: Launch = start.outcome === 'up' ? { outcome: 'up', child } : start;
   return { netns, runDir, socketPath, gid, unit, caps, launch };
 }
 
