@@ -52,6 +52,14 @@ function readNetworkParams(result: WireObject, op: string): GuestNetwork | null 
   return readGuestNetwork(value, op, 'network_params.');
 }
 
+/** One yes/no fact over the devices that exist: false if any says no, true if all say yes, else unknown. */
+function factCheck(name: string, devices: DiagDevice[], fact: (d: DiagDevice) => boolean | null, yes: string, no: string, what: string): DiagCheck {
+  const failing = devices.filter((d) => fact(d) === false).map((d) => d.name);
+  if (failing.length > 0) return { name, ok: false, detail: `${failing.join(', ')} ${no}` };
+  if (devices.every((d) => fact(d) === true)) return { name, ok: true, detail: `${devices.map((d) => d.name).join(', ')} ${yes}` };
+  return { name, ok: null, detail: `the daemon does not report ${what}` };
+}
+
 /** The client's checks of one diag, by the design's rules. */
 export function diagChecks(design: NetdDesign, bridge: DiagDevice, tap: DiagTap, params: GuestNetwork | null | undefined): DiagCheck[] {
   const exists = (device: DiagDevice, what: string): DiagCheck => ({
@@ -65,15 +73,10 @@ export function diagChecks(design: NetdDesign, bridge: DiagDevice, tap: DiagTap,
   else if (tap.unknown.includes('master')) enslaved = { name: `tap enslaved to ${bridge.name}`, ok: null, detail: "the daemon does not report the TAP's master" };
   else enslaved = { name: `tap enslaved to ${bridge.name}`, ok: tap.master === bridge.name, detail: tap.master === null ? 'the TAP has no master' : `the TAP's master is ${tap.master}` };
   checks.push(enslaved);
-  const ups = [bridge, tap].filter((d) => d.exists !== false);
-  if (ups.some((d) => d.up === false)) checks.push({ name: 'devices up', ok: false, detail: `${ups.filter((d) => d.up === false).map((d) => d.name).join(', ')} down (administratively)` });
-  else if (ups.length > 0 && ups.every((d) => d.up === true)) checks.push({ name: 'devices up', ok: true, detail: `${ups.map((d) => d.name).join(', ')} up` });
-  else checks.push({ name: 'devices up', ok: null, detail: 'the daemon does not report whether the devices are up' });
-  if (design === 'per-lab') {
-    const owned = [bridge, tap].filter((d) => d.exists !== false);
-    const ok = owned.some((d) => d.owned === false) ? false : owned.length > 0 && owned.every((d) => d.owned === true) ? true : null;
-    checks.push({ name: 'devices owned by this lab', ok, detail: ok === null ? 'the daemon does not report owners' : ok ? 'both carry this lab\'s owner record' : `${owned.filter((d) => d.owned === false).map((d) => d.name).join(', ')} not owned by this lab` });
-  }
+  // Up and owned are facts of devices that exist: with none, there is nothing to check.
+  const present = [bridge, tap].filter((d) => d.exists !== false);
+  if (present.length > 0) checks.push(factCheck('devices up', present, (d) => d.up, 'up', 'down (administratively)', 'whether the devices are up'));
+  if (design === 'per-lab' && present.length > 0) checks.push(factCheck('devices owned by this lab', present, (d) => d.owned, "carry this lab's owner record", 'not owned by this lab', 'owners'));
   if (tap.owner_matches !== undefined && tap.exists !== false) {
     checks.push({ name: "tap owner is the daemon's --tap-owner", ok: tap.owner_matches, detail: `owner uid ${tap.owner_uid ?? 'none'}, expected ${tap.owner_expected ?? 'none'}` });
   }
