@@ -50,7 +50,7 @@ export interface NetdClient {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
-/** Per list page: old per-lab daemons send the whole list at once (about 270 bytes a lab). */
+/** The first list page: old per-lab daemons send the whole list at once (about 270 bytes a lab). */
 const MAX_LIST_RESPONSE_BYTES = 8 * 1024 * 1024;
 /** Bounds on a paged list: a daemon that pages forever is hostile. */
 const MAX_LIST_PAGES = 256;
@@ -215,7 +215,9 @@ export function createNetdClient(options: NetdClientOptions): NetdClient {
       let entries = 0;
       for (;;) {
         const request: ClientRequest = offset === 0 ? { op: 'list' } : { op: 'list', offset };
-        const reply = await compatible('list', client.request(request, { maxResponseBytes: MAX_LIST_RESPONSE_BYTES, ...callOptions }));
+        // Only the first page may be large (an old daemon's whole list); a paging daemon keeps every page within upstream's 16 KiB.
+        const maxResponseBytes = offset === 0 ? MAX_LIST_RESPONSE_BYTES : MAX_RESPONSE_BYTES;
+        const reply = await compatible('list', client.request(request, { maxResponseBytes, ...callOptions }));
         const page = readListPage(resultOf(reply, 'list'), 'list');
         pages.push(page);
         entries += page.entries.length;

@@ -251,6 +251,19 @@ describe('the client against the contract replies of the per-lab reference daemo
     expect(error.summary).toMatch(message);
   });
 
+  it("reads a first page as large as an old daemon's whole list, but holds later pages to upstream's 16 KiB", async () => {
+    const limits: number[] = [];
+    const sockets = {
+      unixRequest: async (_path: string, payload: Buffer, options: { maxResponseBytes: number }) => {
+        limits.push(options.maxResponseBytes);
+        const offset = (JSON.parse(payload.toString()) as { offset?: number }).offset ?? 0;
+        return Buffer.from(JSON.stringify({ ok: true, result: { interfaces: [{ name: `otp000000000${offset}`, type: 'tap' }], count: 2, truncated: offset === 0, ...(offset === 0 ? { next_offset: 1 } : {}) } }));
+      },
+    };
+    await createNetdClient({ sockets, socketPath: SOCKET }).list();
+    expect(limits).toEqual([8 * 1024 * 1024, 16384]);
+  });
+
   it('stops paging a daemon that never ends, after a bound', async () => {
     let page = 0;
     const { client } = clientAnsweringOps({ list: () => ({ ok: true, result: { interfaces: [{ name: `otp${(page++).toString(16).padStart(10, '0')}`, type: 'tap' }], truncated: true, next_offset: page } }) });
