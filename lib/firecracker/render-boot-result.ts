@@ -1,4 +1,5 @@
 import type { BootResult } from './boot-result.ts';
+import { describeNetwork } from './netd-lease.ts';
 import type { StageTiming } from './run-steps.ts';
 
 /** Renders a duration: `850 ms`, `2.31 s`. */
@@ -22,7 +23,7 @@ export interface RenderBootOptions {
 /** Renders a boot result as text; a passing boot ends on the marker line itself. */
 export function renderBootText(result: BootResult, options: RenderBootOptions = { stages: true }): string {
   const lines: string[] = [];
-  const facts = [`lab ${result.labId}`, result.firecrackerVersion && `firecracker ${result.firecrackerVersion}`, result.rootfsCopy && `rootfs ${result.rootfsCopy}`, result.network && `tap ${result.network.tap}`]
+  const facts = [`lab ${result.labId}`, result.firecrackerVersion && `firecracker ${result.firecrackerVersion}`, result.rootfsCopy && `rootfs ${result.rootfsCopy}`, result.network && describeNetwork(result.network)]
     .filter(Boolean)
     .join(', ');
   lines.push(result.ok ? `boot passed in ${renderMs(result.totalMs)} (${facts})` : `boot FAILED at stage "${result.failedStage}" after ${renderMs(result.totalMs)} (${facts})`);

@@ -2,6 +2,7 @@ import { HostError } from '../errors.ts';
 import type { BootState, BootStep } from './boot-state.ts';
 import { LabStateError, VmmProcessError } from './errors.ts';
 import { firecrackerArgs } from './lab-layout.ts';
+import { withKernelIpArgument } from './netd-lease.ts';
 import { unlessExited } from './process-race.ts';
 
 /** sun_path holds 108 bytes including the terminating NUL. */
@@ -51,7 +52,7 @@ export const prepareStep: BootStep = {
   },
 };
 
-/** netd: asks microvm-netd for the lab's TAP; released at teardown. */
+/** netd: asks microvm-netd for the lab's TAP (and the guest's parameters, for the ip= argument); released at teardown. */
 export const netdStep: BootStep = {
   name: 'netd',
   title: 'allocate a TAP from microvm-netd',
@@ -70,8 +71,9 @@ export const netdStep: BootStep = {
       },
       { keepable: true },
     );
-    state.network = await netd.alloc(state.inputs.labId, signal);
+    const leased = await netd.alloc(state.inputs.labId, signal);
     allocated = true;
+    state.network = withKernelIpArgument(leased, state.inputs.bootArgs);
   },
 };
 

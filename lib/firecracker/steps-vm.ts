@@ -2,6 +2,7 @@ import type { BootState, BootStep } from './boot-state.ts';
 import { VmmProcessError } from './errors.ts';
 import { describeExit, exitedError, meaningOfExit, unlessExited, valueOrExit } from './process-race.ts';
 import { diagnoseMissingMarker } from './marker-diagnosis.ts';
+import { bootArgsWith } from './netd-lease.ts';
 
 /** The id of the root drive and of the network interface this project configures. */
 export const ROOT_DRIVE_ID = 'rootfs';
@@ -34,9 +35,9 @@ export const machineStep = apiStep('machine', 'configure vCPUs and memory', (s, 
   api(s).putMachineConfig({ vcpu_count: s.inputs.vcpuCount, mem_size_mib: s.inputs.memSizeMib, smt: false }, { signal }),
 );
 
-/** boot-source: PUT /boot-source with the kernel and the boot args. */
+/** boot-source: PUT /boot-source with the kernel and the boot args (plus the network's ip= argument, if any). */
 export const bootSourceStep = apiStep('boot-source', 'configure the kernel and boot args', (s, signal) =>
-  api(s).putBootSource({ kernel_image_path: s.inputs.kernelPath!, boot_args: s.inputs.bootArgs }, { signal }),
+  api(s).putBootSource({ kernel_image_path: s.inputs.kernelPath!, boot_args: bootArgsWith(s.inputs.bootArgs, s.network) }, { signal }),
 );
 
 /** rootfs-drive: PUT /drives/rootfs with the lab's copy, read-write, as the root device. */
@@ -44,10 +45,11 @@ export const rootDriveStep = apiStep('rootfs-drive', 'attach the rootfs copy', (
   api(s).putDrive({ drive_id: ROOT_DRIVE_ID, path_on_host: s.paths.rootfs, is_root_device: true, is_read_only: false }, { signal }),
 );
 
-/** network: PUT /network-interfaces/eth0 on the TAP netd allocated. */
+/** network: PUT /network-interfaces/eth0 on the TAP netd allocated, with the guest MAC as OctoLab's backend derives it. */
 export const networkStep = apiStep('network', 'attach eth0 to the TAP', (s, signal) => {
   if (!s.network) throw new Error('no TAP was allocated (the netd step must run first)');
-  return api(s).putNetworkInterface({ iface_id: NET_IFACE_ID, host_dev_name: s.network.tap }, { signal });
+  const mac = s.network.guest_mac;
+  return api(s).putNetworkInterface({ iface_id: NET_IFACE_ID, host_dev_name: s.network.tap, ...(mac ? { guest_mac: mac } : {}) }, { signal });
 });
 
 /** instance-start: PUT /actions InstanceStart (synchronous: 204 once the vCPUs run). */

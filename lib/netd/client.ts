@@ -1,20 +1,14 @@
 import { HostError } from '../errors.ts';
 import type { HostSockets } from '../host/types.ts';
+import { NO_HELLO_GUESS } from './design.ts';
 import { NetdError } from './errors.ts';
 import { checkLabId, labLinkNames, type LabLinkNames } from './names.ts';
-import {
-  MAX_RESPONSE_BYTES,
-  NETD_API_VERSION,
-  REQUIRED_OPS,
-  type AllocResult,
-  type DiagResult,
-  type HelloReply,
-  type ListResult,
-  type NetdRequest,
-  type PingReply,
-  type ReleaseResult,
-} from './protocol.ts';
-import { readAllocResult, readDiagResult, readListResult, readReleaseResult, resultOf, shapeError } from './reply-shapes.ts';
+import { MAX_RESPONSE_BYTES, NETD_API_VERSION, REQUIRED_OPS, type NetdRequest } from './protocol.ts';
+import { cleanText, readHello, readPing, resultOf, shapeError, type WireObject } from './reply-shapes.ts';
+import { readAlloc, readRelease } from './views-alloc.ts';
+import { readDiag } from './views-diag.ts';
+import { hasNextPage, mergeListPages, readListPage, type ListPage } from './views-list.ts';
+import type { AllocView, DiagView, HelloView, ListView, NetdIdentity, PingView, ReleaseView } from './views.ts';
 
 /** How to reach the daemon. */
 export interface NetdClientOptions {
@@ -30,24 +24,37 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** A typed microvm-netd client; every failure is a NetdError carrying a code. */
+/** A request as the client sends it: an op, a lab id, and for `list` the page's offset. */
+export type ClientRequest = NetdRequest & { offset?: number };
+
+/**
+ * A typed microvm-netd client for both designs (per-lab obr/otp, shared-bridge br-octonet); every
+ * failure is a NetdError carrying a code. Results are the views of views.ts.
+ */
 export interface NetdClient {
   /** Sends one request and returns the parsed, successful reply object (error replies throw with the daemon's code). */
-  request(request: NetdRequest, options?: { maxResponseBytes?: number } & CallOptions): Promise<Record<string, unknown>>;
+  request(request: ClientRequest, options?: { maxResponseBytes?: number } & CallOptions): Promise<WireObject>;
   /** The handshake: checks api_version and that every op in `requiredOps` (default alloc/release/diag) is supported. */
-  hello(requiredOps?: readonly string[]): Promise<HelloReply>;
-  ping(): Promise<PingReply['result']>;
-  /** Creates (or confirms) the lab's bridge and TAP. */
-  alloc(labId: string, options?: CallOptions): Promise<AllocResult>;
-  /** Deletes the lab's bridge and TAP; succeeds when they are already gone. */
-  release(labId: string, options?: CallOptions): Promise<ReleaseResult>;
-  diag(labId: string): Promise<DiagResult>;
-  list(): Promise<ListResult>;
+  hello(requiredOps?: readonly string[]): Promise<HelloView>;
+  /** Like hello, but a daemon without hello (UNKNOWN_OP: the old per-lab one) is an answer, not an error. */
+  identify(requiredOps?: readonly string[]): Promise<NetdIdentity>;
+  /** ping; a bare `{"ok":true}` is accepted and what it lacks is named in `missing`. */
+  ping(): Promise<PingView>;
+  /** Creates (or confirms) the lab's TAP and, per-lab, its bridge; returns the guest's parameters too. */
+  alloc(labId: string, options?: CallOptions): Promise<AllocView>;
+  /** Deletes the lab's TAP (and, per-lab, its bridge); succeeds when they are already gone. */
+  release(labId: string, options?: CallOptions): Promise<ReleaseView>;
+  diag(labId: string, options?: CallOptions): Promise<DiagView>;
+  /** Every page of `list`, merged. */
+  list(options?: CallOptions): Promise<ListView>;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
-/** Enough for tens of thousands of labs; a larger answer is hostile. */
+/** The first list page: old per-lab daemons send the whole list at once (about 270 bytes a lab). */
 const MAX_LIST_RESPONSE_BYTES = 8 * 1024 * 1024;
+/** Bounds on a paged list: a daemon that pages forever is hostile. */
+const MAX_LIST_PAGES = 256;
+const MAX_LIST_ENTRIES = 65_536;
 
 /** What to do next, per code, for the codes a caller can act on. */
 const HINTS: Record<string, string> = {
@@ -66,27 +73,24 @@ function hintFor(code: string): string | undefined {
 }
 
 /** Parses a reply; an error envelope (flat or nested) becomes a NetdError with the daemon's code. */
-export function parseNetdReply(raw: Buffer, op: string): Record<string, unknown> {
+export function parseNetdReply(raw: Buffer, op: string): WireObject {
   const text = raw.toString('utf8').trim();
   if (text === '') throw protocolError(op, 'empty response from netd');
   let reply: unknown;
   try {
     reply = JSON.parse(text);
   } catch {
-    throw protocolError(op, `invalid JSON from netd: ${JSON.stringify(text.slice(0, 80))}`);
+    throw protocolError(op, `invalid JSON from netd: ${JSON.stringify(cleanText(text.slice(0, 80), 80))}`);
   }
   if (!reply || typeof reply !== 'object' || Array.isArray(reply)) throw protocolError(op, 'netd answered with something that is not a JSON object');
-  const object = reply as Record<string, unknown>;
-  if (object.ok === true) return object;
-  const error = object.error;
-  const nested = error && typeof error === 'object' ? (error as Record<string, unknown>) : null;
-  const code = clipText(String(nested ? (nested.code ?? 'UNKNOWN') : (error ?? 'UNKNOWN')), 64);
-  const message = clipText(String(nested ? (nested.message ?? '') : (object.message ?? '')), 500);
+  const object = reply as WireObject;
+  if (Object.hasOwn(object, 'ok') && object.ok === true) return object;
+  const error = Object.hasOwn(object, 'error') ? object.error : undefined;
+  const nested = error && typeof error === 'object' && !Array.isArray(error) ? (error as WireObject) : null;
+  const field = (from: WireObject, key: string) => (Object.hasOwn(from, key) ? from[key] : undefined);
+  const code = cleanText(String(nested ? (field(nested, 'code') ?? 'UNKNOWN') : (error ?? 'UNKNOWN')), 64);
+  const message = cleanText(String(nested ? (field(nested, 'message') ?? '') : (field(object, 'message') ?? '')), 500);
   throw new NetdError({ code, summary: `netd refused ${op}: ${code}${message ? `: ${message}` : ''}`, reason: code, hint: hintFor(code) });
-}
-
-function clipText(text: string, limit: number): string {
-  return text.length > limit ? `${text.slice(0, limit - 3)}...` : text;
 }
 
 function protocolError(op: string, summary: string): NetdError {
@@ -104,6 +108,17 @@ function namesFor(labId: string, op: string): LabLinkNames {
   return labLinkNames(checked.labId);
 }
 
+/** The error upstream's client raises for a daemon without hello. */
+function missingHello(cause: NetdError): NetdError {
+  return new NetdError({
+    code: 'NETD_COMPAT_ERROR',
+    summary: 'microvm-netd handshake failed (missing hello); likely outdated netd: the old per-lab daemon, which predates the handshake',
+    reason: 'UNKNOWN_OP',
+    hint: "Update microvm-netd: OctoLab's current backend needs hello (and alloc_vm_net, release_vm_net, diag_vm_net).",
+    cause,
+  });
+}
+
 /** An UNKNOWN_OP answer to a typed call means the daemon speaks another version of the protocol. */
 function compatible<T>(op: string, call: Promise<T>): Promise<T> {
   return call.catch((error: unknown) => {
@@ -112,6 +127,24 @@ function compatible<T>(op: string, call: Promise<T>): Promise<T> {
     }
     throw error;
   });
+}
+
+/** Checks a hello's api_version and required ops; returns the view. */
+function checkedHello(reply: WireObject, requiredOps: readonly string[]): HelloView {
+  const { view, apiVersion } = readHello(reply);
+  if (apiVersion === undefined) throw shapeError('hello', 'microvm-netd handshake failed (no api_version in response)');
+  if (apiVersion !== NETD_API_VERSION) {
+    throw new NetdError({ code: 'NETD_COMPAT_ERROR', summary: `microvm-netd API version mismatch: got ${cleanText(JSON.stringify(apiVersion) ?? '?', 20)}, need ${NETD_API_VERSION}` });
+  }
+  const missing = requiredOps.filter((op) => !view.supported_ops.includes(op));
+  if (missing.length > 0) {
+    throw new NetdError({
+      code: 'NETD_COMPAT_ERROR',
+      summary: `microvm-netd API mismatch (wrong daemon behind socket). Required ops: [${requiredOps.join(', ')}]; supported ops: [${cleanText(view.supported_ops.join(', '), 200)}]; api_version: ${NETD_API_VERSION}`,
+      reason: `missing ${missing.join(', ')}`,
+    });
+  }
+  return view;
 }
 
 /** Creates a client over the host's unix sockets. */
@@ -143,49 +176,57 @@ export function createNetdClient(options: NetdClientOptions): NetdClient {
       return parseNetdReply(raw, request.op);
     },
     async hello(requiredOps = REQUIRED_OPS) {
-      const reply = await compatible('hello', client.request({ op: 'hello' }));
-      if (reply.api_version === undefined) throw shapeError('hello', 'microvm-netd handshake failed (no api_version in response)');
-      if (reply.api_version !== NETD_API_VERSION) {
-        throw new NetdError({
-          code: 'NETD_COMPAT_ERROR',
-          summary: `microvm-netd API version mismatch: got ${clipText(JSON.stringify(reply.api_version) ?? '?', 20)}, need ${NETD_API_VERSION}`,
-        });
+      const identity = await client.identify(requiredOps);
+      if (identity.hello === null) throw missingHello(new NetdError({ code: 'UNKNOWN_OP', summary: 'netd refused hello: UNKNOWN_OP' }));
+      return identity.hello;
+    },
+    async identify(requiredOps = REQUIRED_OPS) {
+      let reply: WireObject;
+      try {
+        reply = await client.request({ op: 'hello' });
+      } catch (error) {
+        if (error instanceof NetdError && error.code === 'UNKNOWN_OP') return { hello: null, design: NO_HELLO_GUESS.design, design_evidence: NO_HELLO_GUESS.evidence };
+        throw error;
       }
-      const supported = Array.isArray(reply.supported_ops) ? reply.supported_ops.filter((op): op is string => typeof op === 'string') : [];
-      const missing = requiredOps.filter((op) => !supported.includes(op));
-      if (missing.length > 0) {
-        throw new NetdError({
-          code: 'NETD_COMPAT_ERROR',
-          summary: `microvm-netd API mismatch (wrong daemon behind socket). Required ops: [${requiredOps.join(', ')}]; supported ops: [${clipText(supported.join(', '), 200)}]; api_version: ${NETD_API_VERSION}`,
-          reason: `missing ${missing.join(', ')}`,
-        });
-      }
-      return { ok: true, name: String(reply.name ?? ''), api_version: NETD_API_VERSION, supported_ops: supported, build_id: String(reply.build_id ?? '') };
+      const hello = checkedHello(reply, requiredOps);
+      return { hello, design: hello.design, design_evidence: hello.design_evidence };
     },
     async ping() {
-      const reply = (await client.request({ op: 'ping' })) as unknown as PingReply;
-      if (!reply.result || reply.result.status !== 'ok') throw protocolError('ping', 'ping reply without result.status "ok"');
-      return reply.result;
+      return readPing(await client.request({ op: 'ping' }));
     },
     async alloc(labId, callOptions = {}) {
       const names = namesFor(labId, 'alloc_vm_net');
       const reply = await compatible('alloc_vm_net', client.request({ op: 'alloc_vm_net', lab_id: names.labId }, callOptions));
-      return readAllocResult(resultOf(reply, 'alloc_vm_net'), names, 'alloc_vm_net');
+      return readAlloc(resultOf(reply, 'alloc_vm_net'), names, 'alloc_vm_net');
     },
     async release(labId, callOptions = {}) {
       const names = namesFor(labId, 'release_vm_net');
       const reply = await compatible('release_vm_net', client.request({ op: 'release_vm_net', lab_id: names.labId }, callOptions));
-      return readReleaseResult(resultOf(reply, 'release_vm_net'), names, 'release_vm_net');
+      return readRelease(resultOf(reply, 'release_vm_net'), names, 'release_vm_net');
     },
-    async diag(labId) {
+    async diag(labId, callOptions = {}) {
       const names = namesFor(labId, 'diag_vm_net');
-      const reply = await compatible('diag_vm_net', client.request({ op: 'diag_vm_net', lab_id: names.labId }));
-      return readDiagResult(resultOf(reply, 'diag_vm_net'), names, 'diag_vm_net');
+      const reply = await compatible('diag_vm_net', client.request({ op: 'diag_vm_net', lab_id: names.labId }, callOptions));
+      return readDiag(resultOf(reply, 'diag_vm_net'), names, 'diag_vm_net');
     },
-    async list() {
-      // A list grows with the labs (about 250 bytes each): it may exceed upstream's 16 KiB reply limit.
-      const reply = await compatible('list', client.request({ op: 'list' }, { maxResponseBytes: MAX_LIST_RESPONSE_BYTES }));
-      return readListResult(resultOf(reply, 'list'), 'list');
+    async list(callOptions = {}) {
+      const pages: ListPage[] = [];
+      let offset = 0;
+      let entries = 0;
+      for (;;) {
+        const request: ClientRequest = offset === 0 ? { op: 'list' } : { op: 'list', offset };
+        // Only the first page may be large (an old daemon's whole list); a paging daemon keeps every page within upstream's 16 KiB.
+        const maxResponseBytes = offset === 0 ? MAX_LIST_RESPONSE_BYTES : MAX_RESPONSE_BYTES;
+        const reply = await compatible('list', client.request(request, { maxResponseBytes, ...callOptions }));
+        const page = readListPage(resultOf(reply, 'list'), 'list');
+        pages.push(page);
+        entries += page.entries.length;
+        if (!hasNextPage(page)) break;
+        if (page.next_offset <= offset) throw shapeError('list', `next_offset ${page.next_offset} does not advance past offset ${offset}`);
+        if (pages.length >= MAX_LIST_PAGES || entries > MAX_LIST_ENTRIES) throw shapeError('list', `more than ${MAX_LIST_PAGES} pages or ${MAX_LIST_ENTRIES} interfaces: stopped reading`);
+        offset = page.next_offset;
+      }
+      return mergeListPages(pages);
     },
   };
   return client;

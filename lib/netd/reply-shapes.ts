@@ -1,98 +1,146 @@
-import { NetdError } from './errors.ts';
-import type { AllocResult, DiagLink, DiagResult, ListResult, ListedLab, ReleaseResult } from './protocol.ts';
-import type { LabLinkNames } from './names.ts';
-
 /**
- * Reads the `result` of a daemon's success reply into typed values. Every byte from the socket
- * is hostile: a field of the wrong type is a protocol error, never a crash or a silent default.
+ * Reading a daemon's success reply into typed values. Every byte from the socket is hostile: only
+ * the reply's own keys are read (never a name of Object.prototype), a field of the wrong type is a
+ * protocol error naming it (never a crash or a silent default), free text is stripped of control
+ * characters and clipped, and an absent field is null (unknown), never a guessed value.
  */
+import { NetdError } from './errors.ts';
+import { GUEST_FIELDS, netmaskPrefix, parseIpv4, type GuestNetwork } from './guest-network.ts';
+import { designFromHello, NETD_DESIGNS } from './design.ts';
+import type { LabLinkNames } from './names.ts';
+import { NETD_API_VERSION } from './protocol.ts';
+import type { HelloView, PingView } from './views.ts';
 
-/** Returns the reply's `result` object, or the whole reply when there is none (upstream's hello form). */
-export function resultOf(reply: Record<string, unknown>, op: string): Record<string, unknown> {
-  const result = Object.hasOwn(reply, 'result') ? reply.result : reply;
-  if (!isObject(result)) throw shapeError(op, '"result" is not an object');
-  return result;
-}
+/** A JSON object from the wire. */
+export type WireObject = Record<string, unknown>;
 
 /** Builds the client's protocol error for a reply of the wrong shape. */
 export function shapeError(op: string, what: string): NetdError {
   return new NetdError({
     code: 'NETD_PROTOCOL_ERROR',
     summary: `${op}: invalid response from netd: ${what}`,
-    hint: 'Something other than this microvm-netd may be answering on the socket; check what owns it.',
+    hint: 'Something other than microvm-netd may be answering on the socket; check what owns it.',
   });
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** True for a JSON object (not null, not an array). */
+export function isObject(value: unknown): value is WireObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function nameOrNull(value: unknown, op: string, field: string): string | null {
-  if (value === undefined || value === null || value === false) return null;
-  if (typeof value === 'string') return value;
-  throw shapeError(op, `${field} is neither a device name nor null`);
+/** True when the object itself carries `key` (a prototype's names do not count). */
+export function has(object: WireObject, key: string): boolean {
+  return Object.hasOwn(object, key);
 }
 
-function uidOrNull(value: unknown, op: string, field: string): number | null {
+/** The object's own value for `key`, or undefined. */
+export function own(object: WireObject, key: string): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+/** Returns the reply's own `result` object, or the whole reply when there is none (upstream's hello form). */
+export function resultOf(reply: WireObject, op: string): WireObject {
+  const result = has(reply, 'result') ? reply.result : reply;
+  if (!isObject(result)) throw shapeError(op, '"result" is not an object');
+  return result;
+}
+
+// C0 and C1 controls and DEL: text from the socket must never drive a terminal.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** Returns wire text safe to show: control characters removed, cut to `max` characters. */
+export function cleanText(text: string, max: number): string {
+  const flat = text.replace(CONTROL, '');
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}
+
+/** A string field (cleaned), or null when absent or null; anything else is a protocol error. */
+export function optionalText(object: WireObject, key: string, op: string, field = key, max = 200): string | null {
+  const value = own(object, key);
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw shapeError(op, `${field} is not a string`);
+  return cleanText(value, max);
+}
+
+/** A boolean field, or null when absent or null. */
+export function optionalBoolean(object: WireObject, key: string, op: string, field = key): boolean | null {
+  const value = own(object, key);
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'boolean') throw shapeError(op, `${field} is not a boolean`);
+  return value;
+}
+
+/** A uid field (a non-negative safe integer), or null when absent or null. */
+export function optionalUid(object: WireObject, key: string, op: string, field = key): number | null {
+  const value = own(object, key);
   if (value === undefined || value === null) return null;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   throw shapeError(op, `${field} is neither a uid nor null`);
 }
 
-/** alloc: the daemon must name exactly the devices derived from the lab id. */
-export function readAllocResult(result: Record<string, unknown>, names: LabLinkNames, op: string): AllocResult {
-  if (result.bridge !== names.bridge || result.tap !== names.tap) {
-    throw shapeError(op, `expected bridge ${names.bridge} and tap ${names.tap}, got ${JSON.stringify(result.bridge)?.slice(0, 40)} and ${JSON.stringify(result.tap)?.slice(0, 40)}`);
+/** The lab_id_suffix field: null when absent; when sent, it must be the last 6 characters of the lab id. */
+export function readSuffix(object: WireObject, names: LabLinkNames, op: string): string | null {
+  const value = own(object, 'lab_id_suffix');
+  if (value === undefined || value === null) return null;
+  if (value !== names.labId.slice(-6)) throw shapeError(op, `lab_id_suffix ${JSON.stringify(cleanText(String(value), 20))} is not the end of lab ${names.labId}`);
+  return value;
+}
+
+/** The four guest parameters of `object`, each validated (IPv4 addresses, a contiguous netmask); absent ones are null. */
+export function readGuestNetwork(object: WireObject, op: string, where = ''): GuestNetwork {
+  const guest: GuestNetwork = { guest_ip: null, gateway: null, netmask: null, dns: null };
+  for (const key of GUEST_FIELDS) {
+    const value = own(object, key);
+    if (value === undefined || value === null) continue;
+    const valid = typeof value === 'string' && (key === 'netmask' ? netmaskPrefix(value) !== null : parseIpv4(value) !== null);
+    if (!valid) throw shapeError(op, `${where}${key} ${JSON.stringify(cleanText(String(value), 40))} is not ${key === 'netmask' ? 'an IPv4 netmask' : 'an IPv4 address'}`);
+    guest[key] = value as string;
   }
-  return { lab_id: names.labId, bridge: names.bridge, tap: names.tap, created: result.created === true };
+  return guest;
 }
 
-/** release: each field names the deleted device, or is null when it was already gone. */
-export function readReleaseResult(result: Record<string, unknown>, names: LabLinkNames, op: string): ReleaseResult {
-  const bridge = nameOrNull(result.bridge_deleted, op, 'bridge_deleted');
-  const tap = nameOrNull(result.tap_deleted, op, 'tap_deleted');
-  if ((bridge !== null && bridge !== names.bridge) || (tap !== null && tap !== names.tap)) throw shapeError(op, 'deleted devices are not the lab\'s');
-  return { lab_id: names.labId, bridge_deleted: bridge, tap_deleted: tap };
-}
+const MAX_OPS = 64;
 
-function readDiagLink(value: unknown, op: string, field: string): DiagLink {
-  if (!isObject(value) || typeof value.name !== 'string' || typeof value.exists !== 'boolean') throw shapeError(op, `${field} is not a device state`);
-  return {
-    name: value.name,
-    exists: value.exists,
-    owner_lab_id: nameOrNull(value.owner_lab_id, op, `${field}.owner_lab_id`),
-    owned: value.owned === true,
-    kind: nameOrNull(value.kind, op, `${field}.kind`),
-    up: value.up === true,
-    state: nameOrNull(value.state, op, `${field}.state`),
-    master: nameOrNull(value.master, op, `${field}.master`),
+/** hello: the handshake fields and the design they reveal; the raw api_version is for the caller to check. */
+export function readHello(reply: WireObject): { view: HelloView; apiVersion: unknown } {
+  const result = resultOf(reply, 'hello');
+  const rawOps = own(result, 'supported_ops');
+  const supported_ops = Array.isArray(rawOps)
+    ? rawOps
+        .filter((op): op is string => typeof op === 'string')
+        .slice(0, MAX_OPS)
+        .map((op) => cleanText(op, 64))
+    : [];
+  const rawDesign = own(result, 'design');
+  if (rawDesign !== undefined && rawDesign !== null && !(NETD_DESIGNS as readonly unknown[]).includes(rawDesign)) {
+    throw shapeError('hello', `design ${JSON.stringify(cleanText(String(rawDesign), 40))} is neither "per-lab" nor "shared-bridge"`);
+  }
+  const build_id = optionalText(result, 'build_id', 'hello', 'build_id', 80);
+  const guess = designFromHello({ design: (rawDesign as string | undefined) ?? null, supported_ops, build_id });
+  const view: HelloView = {
+    name: optionalText(result, 'name', 'hello', 'name', 80),
+    api_version: NETD_API_VERSION,
+    supported_ops,
+    build_id,
+    design: guess.design,
+    design_evidence: guess.evidence,
   };
+  return { view, apiVersion: own(result, 'api_version') };
 }
 
-/** diag: both device states and the verdict. */
-export function readDiagResult(result: Record<string, unknown>, names: LabLinkNames, op: string): DiagResult {
-  const bridge = readDiagLink(result.bridge, op, 'bridge');
-  const tap = readDiagLink(result.tap, op, 'tap');
-  const raw = isObject(result.tap) ? result.tap : {};
-  const ownerUid = uidOrNull(raw.owner_uid, op, 'tap.owner_uid');
-  if (typeof result.healthy !== 'boolean') throw shapeError(op, 'healthy is not a boolean');
-  // owner_expected/owner_matches come together or not at all (daemons that predate them send neither).
-  let owner: { owner_expected?: number | null; owner_matches?: boolean } = {};
-  if (raw.owner_expected !== undefined || raw.owner_matches !== undefined) {
-    if (typeof raw.owner_matches !== 'boolean') throw shapeError(op, 'tap.owner_matches is not a boolean');
-    owner = { owner_expected: uidOrNull(raw.owner_expected, op, 'tap.owner_expected'), owner_matches: raw.owner_matches };
-  }
-  return { lab_id: names.labId, bridge, tap: { ...tap, owner_uid: ownerUid, ...owner }, healthy: result.healthy };
-}
-
-/** list: the labs and their devices. */
-export function readListResult(result: Record<string, unknown>, op: string): ListResult {
-  if (!Array.isArray(result.labs)) throw shapeError(op, 'labs is not an array');
-  const labs: ListedLab[] = result.labs.map((lab, index) => {
-    if (!isObject(lab) || typeof lab.lab_id !== 'string') throw shapeError(op, `labs[${index}] has no lab_id`);
-    return { lab_id: lab.lab_id, bridge: nameOrNull(lab.bridge, op, `labs[${index}].bridge`), tap: nameOrNull(lab.tap, op, `labs[${index}].tap`) };
-  });
-  const interfaces = Array.isArray(result.interfaces) ? (result.interfaces.filter(isObject) as unknown as ListResult['interfaces']) : [];
-  const unowned = Array.isArray(result.unowned) ? result.unowned.filter((name): name is string => typeof name === 'string') : [];
-  return { labs, interfaces, count: typeof result.count === 'number' ? result.count : interfaces.length, unowned };
+/** ping: status, version and ts where sent; `{"ok":true}` alone is accepted with `result` named missing. */
+export function readPing(reply: WireObject): PingView {
+  const result = own(reply, 'result');
+  if (result === undefined) return { status: null, version: null, ts: null, missing: ['result'] };
+  if (!isObject(result)) throw shapeError('ping', '"result" is not an object');
+  const tsRaw = own(result, 'ts');
+  if (tsRaw !== undefined && tsRaw !== null && !(typeof tsRaw === 'number' && Number.isFinite(tsRaw))) throw shapeError('ping', 'ts is not a number');
+  const view: PingView = {
+    status: optionalText(result, 'status', 'ping', 'status', 40),
+    version: optionalText(result, 'version', 'ping', 'version', 40),
+    ts: typeof tsRaw === 'number' ? tsRaw : null,
+    missing: [],
+  };
+  for (const key of ['status', 'version', 'ts'] as const) if (view[key] === null) view.missing.push(`result.${key}`);
+  return view;
 }

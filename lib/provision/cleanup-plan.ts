@@ -48,7 +48,8 @@ export interface CleanupInventory {
 /** Something cleanup will remove. */
 export type CleanupItem =
   | { kind: 'process'; pid: number; labId: string; apiSock: string; argv: string[]; ageMs: number | null }
-  | { kind: 'link'; netns: string | null; name: string; linkKind: string; labId: string; alias: string }
+  /** alias null: a link without owner record that microvm-netd lists for the lab (released only through it). */
+  | { kind: 'link'; netns: string | null; name: string; linkKind: string; labId: string; alias: string | null }
   | { kind: 'lab-dir'; path: string; labId: string; sockets: string[]; ageMs: number };
 
 /** Something cleanup looked at and left alone, with the reason. */

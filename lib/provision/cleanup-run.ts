@@ -95,6 +95,7 @@ async function deleteLink(item: Extract<CleanupItem, { kind: 'link' }>, deps: Cl
   const key = item.netns ?? '';
   const links = deps.linksIn(item.netns);
   const why = fallback ? ` (${fallback})` : '';
+  if (item.alias === null) return { item, status: 'skipped', detail: `link ${item.name} has no owner record: only microvm-netd may release it, so it is left alone${why}` };
   // A daemon that acted may have changed the links: read them again after it.
   if (!aliases.has(key) || fallback) aliases.set(key, new Map((await links.listLabLinks()).map((l) => [l.name, l.alias])));
   const current = aliases.get(key)!;

@@ -9,7 +9,7 @@ export function describeCleanupItem(item: CleanupItem): string {
     const age = item.ageMs === null ? 'age unknown' : `running ${renderAge(item.ageMs)}`;
     return `process ${item.pid}  lab ${item.labId}  --api-sock ${item.apiSock}  (${age})`;
   }
-  if (item.kind === 'link') return `${item.linkKind} ${item.name}${item.netns ? ` in netns ${item.netns}` : ''}  owner ${item.alias}`;
+  if (item.kind === 'link') return `${item.linkKind} ${item.name}${item.netns ? ` in netns ${item.netns}` : ''}  owner ${item.alias ?? `lab ${item.labId} (no alias: named for its lab dir, listed by microvm-netd)`}`;
   const sockets = item.sockets.length > 0 ? `, ${item.sockets.length} socket(s)` : '';
   return `lab dir ${item.path}  (last activity ${renderAge(item.ageMs)} ago${sockets})`;
 }
@@ -19,7 +19,8 @@ export function renderLinkRoute(route: LinkRoute, dryRun: boolean): string[] {
   if (route.unavailable !== null) {
     return [`  links: ${dryRun ? 'would delete' : 'deleting'} them directly with ip: microvm-netd at ${route.socketPath} does not answer (${route.unavailable})`];
   }
-  const lines = [`  links: ${dryRun ? 'would release' : 'releasing'} lab by lab through microvm-netd at ${route.socketPath} (release_vm_net; it answered hello and ping)`];
+  const design = route.design ? `; ${route.design} design${route.design === 'shared-bridge' ? ': release deletes only the TAP' : ''}` : '';
+  const lines = [`  links: ${dryRun ? 'would release' : 'releasing'} lab by lab through microvm-netd at ${route.socketPath} (release_vm_net; it answered hello and ping${design})`];
   for (const [labId, why] of route.direct) lines.push(`    lab ${labId} directly with ip: ${why}`);
   return lines;
 }

@@ -7,7 +7,7 @@ import { createProcessTable } from '../../host/process-table.ts';
 import { createRealHost } from '../../host/real-host.ts';
 import type { Host, HostSockets } from '../../host/types.ts';
 import type { Links } from '../../netd/links.ts';
-import { chooseLinkRoute, linksHere, reachNetd, type CleanupNetd, type LinkRoute } from '../../provision/cleanup-netd.ts';
+import { chooseLinkRoute, needsNetd, planWithRoute, reachNetd, type CleanupNetd, type LinkRoute } from '../../provision/cleanup-netd.ts';
 import { planCleanup } from '../../provision/cleanup-plan.ts';
 import { executeCleanup } from '../../provision/cleanup-run.ts';
 import { scanForResidue } from '../../provision/cleanup-scan.ts';
@@ -33,6 +33,9 @@ lab looks exactly like a crashed one (or use --older-than).
 When microvm-netd answers on OCTOLAB_MICROVM_NETD_SOCK (hello, ping), the links of the current
 namespace are released through it (release_vm_net, one lab at a time as the daemon serialises
 them); otherwise, and in --netns namespaces, they are deleted directly with ip. The plan says which.
+A shared-bridge microvm-netd records no owner on its TAPs: such an otp TAP is released through the
+daemon only when it is named for a lab whose lab_<uuid> directory cleanup removes and the daemon
+lists it, never deleted directly; its shared bridge (br-octonet) is never touched.
 exit codes: 0 done (or nothing to do), 1 something could not be removed, 64 usage, 78 configuration`;
 
 /** What the command takes from outside; tests pass fakes. */
@@ -77,14 +80,15 @@ export async function runCleanupCommand(io: CliIo, args: readonly string[], deps
   const namespaces = [null, ...new Set(values.netns ?? [])];
 
   const inventory = await scanForResidue(stateDir, namespaces, { fs, files: host.fs, processes, linksIn, now: deps.now ?? Date.now });
-  const plan = planCleanup(inventory, olderThanMs);
+  let plan = planCleanup(inventory, olderThanMs);
   const dryRun = values['dry-run'] === true;
   // microvm-netd is asked only when there is a link to remove in the namespace it serves.
   let netd: CleanupNetd | null = null;
   let route: LinkRoute | null = null;
-  if (linksHere(plan).size > 0) {
+  if (needsNetd(plan, inventory)) {
     netd = reachNetd(deps.sockets ?? host.sockets, (await readConfig()).netdSocket);
-    route = await chooseLinkRoute(plan, netd);
+    route = await chooseLinkRoute(plan, netd, inventory);
+    plan = planWithRoute(plan, route);
   }
   io.stdout.write(renderCleanupPlan(plan, stateDir, dryRun, route));
   if (dryRun || plan.remove.length === 0) return EXIT.ok;

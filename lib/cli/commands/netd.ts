@@ -1,10 +1,9 @@
-import { UsageError, VerifyError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { createRealHost } from '../../host/real-host.ts';
 import { loadConfig } from '../../config/index.ts';
-import { createNetdClient, type NetdClient } from '../../netd/client.ts';
-import { renderAlloc, renderDiag, renderHello, renderList, renderPing, renderRelease } from '../../netd/render.ts';
-import { EXIT, type CliIo, type Command } from '../io.ts';
+import { type CliIo, type Command } from '../io.ts';
 import { parseCommandArgs, parseSeconds } from '../parse-args.ts';
+import { isClientSubcommand, needsLabId, runNetdClient } from './netd-client.ts';
 import { parseMaxConnections, parseNetns, parseRequestTimeout, parseTapOwner, serveNetd } from './netd-serve.ts';
 
 const USAGE = `octolab-verify netd serve [--socket PATH] [--group NAME] [--tap-owner UID] [--pidfile PATH] [--netns NAME] [--request-timeout SECONDS] [--max-connections N]
@@ -12,24 +11,11 @@ const USAGE = `octolab-verify netd serve [--socket PATH] [--group NAME] [--tap-o
        octolab-verify netd alloc|release|diag LAB_ID [--socket PATH] [--json] [--timeout SECONDS]
 
 serve runs the microvm-netd daemon in the foreground (as root) until SIGTERM/SIGINT.
-The other subcommands talk to a running daemon. --socket defaults to OCTOLAB_MICROVM_NETD_SOCK
-(/run/octolab/microvm-netd.sock), --group to OCTOLAB_NETD_GROUP (octolab).`;
-
-/** A client subcommand: the call and its text rendering. */
-interface ClientCall {
-  needsLabId: boolean;
-  call: (client: NetdClient, labId: string) => Promise<unknown>;
-  render: (result: never) => string;
-}
-
-const CALLS: Record<string, ClientCall> = {
-  hello: { needsLabId: false, call: (c) => c.hello(), render: renderHello },
-  ping: { needsLabId: false, call: (c) => c.ping(), render: renderPing },
-  list: { needsLabId: false, call: (c) => c.list(), render: renderList },
-  alloc: { needsLabId: true, call: (c, id) => c.alloc(id), render: renderAlloc },
-  release: { needsLabId: true, call: (c, id) => c.release(id), render: renderRelease },
-  diag: { needsLabId: true, call: (c, id) => c.diag(id), render: renderDiag },
-};
+The other subcommands talk to a running daemon of either design (per-lab obr/otp, or shared-bridge
+br-octonet; hello shows which). --socket defaults to OCTOLAB_MICROVM_NETD_SOCK
+(/run/octolab/microvm-netd.sock), --group to OCTOLAB_NETD_GROUP (octolab).
+exit codes: 0 ok; 1 refused or unreachable, hello missing (an old per-lab daemon), diag of a lab
+that is not healthy (or whose health is unknown), a list that could not be read whole; 64 usage.`;
 
 const OPTIONS = {
   socket: { type: 'string' },
@@ -76,23 +62,15 @@ export const command: Command = {
         maxConnections: parseMaxConnections(values['max-connections'], USAGE),
       });
     }
-    const call = Object.hasOwn(CALLS, sub) ? CALLS[sub] : undefined;
-    if (!call) throw usageError(`unknown netd subcommand ${JSON.stringify(sub)}`);
+    if (!isClientSubcommand(sub)) throw usageError(`unknown netd subcommand ${JSON.stringify(sub)}`);
     const misplaced = SERVE_ONLY.filter((name) => values[name] !== undefined);
     if (misplaced.length > 0) throw usageError(`--${misplaced.join(', --')} only apply to netd serve`);
-    if (call.needsLabId && !labId) throw usageError(`netd ${sub} needs a LAB_ID`);
-    if ((!call.needsLabId && labId) || extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify((call.needsLabId ? extra : [labId, ...extra]).join(' '))}`);
+    const withLabId = needsLabId(sub);
+    if (withLabId && !labId) throw usageError(`netd ${sub} needs a LAB_ID`);
+    if ((!withLabId && labId) || extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify((withLabId ? extra : [labId, ...extra]).join(' '))}`);
     const timeoutSeconds = parseSeconds(values.timeout, '--timeout', USAGE);
     const { socket } = await defaults(io, values.socket, 'unused');
-    const client = createNetdClient({ sockets: createRealHost(io.env).sockets, socketPath: socket, timeoutMs: timeoutSeconds === undefined ? 15_000 : timeoutSeconds * 1000 });
-    try {
-      const result = await call.call(client, labId ?? '');
-      io.stdout.write(values.json ? `${JSON.stringify({ ok: true, result }, null, 2)}\n` : call.render(result as never));
-      return EXIT.ok;
-    } catch (error) {
-      if (!values.json || !(error instanceof VerifyError)) throw error;
-      io.stdout.write(`${JSON.stringify({ ok: false, error: error.code, message: error.summary, hint: error.hint ?? null }, null, 2)}\n`);
-      return EXIT.failed;
-    }
+    const timeoutMs = timeoutSeconds === undefined ? 15_000 : timeoutSeconds * 1000;
+    return runNetdClient(io, { sub, labId: labId ?? '', socketPath: socket, sockets: createRealHost(io.env).sockets, timeoutMs, json: values.json === true });
   },
 };

@@ -3,6 +3,7 @@ import type { FileInfo, GroupEntry } from '../../host/types.ts';
 import { formatMode } from '../../host/permissions.ts';
 import { createNetdClient } from '../../netd/client.ts';
 import { NetdError } from '../../netd/errors.ts';
+import type { NetdIdentity, PingView } from '../../netd/views.ts';
 import type { Check, CheckContext, CheckResult } from '../check.ts';
 import { hintContextOf, hints } from '../hints.ts';
 import { clip, failed, passed } from '../verdict.ts';
@@ -15,7 +16,9 @@ const SOCKET_MODE = 0o660;
 /**
  * `netd`: the socket exists, is a socket, is root:<netdGroup> (group only when it exists) with
  * mode exactly 0660, the runtime user may connect (w on the socket), and the daemon answers
- * `hello` then `ping` within 2 s. Every byte of the reply is treated as hostile.
+ * `hello` then `ping` within 2 s. Every byte of the reply is treated as hostile. A daemon of either
+ * design passes when it answers as OctoLab's client expects (the facts say which design answered);
+ * one less complete (no hello, a ping without result.status) is a WARN naming what is missing.
  */
 export const netdCheck: Check = {
   id: 'netd',
@@ -65,6 +68,16 @@ async function denied(ctx: CheckContext, why: string, known?: GroupEntry | null)
   return failed('fatal', `Permission denied connecting to netd socket: ${why}`, hints.netdDenied(hintContextOf(ctx), name, group !== null, stale));
 }
 
+/** Why a daemon that answered is less complete than OctoLab's client expects (each names what is missing), or []. */
+function shortfalls(identity: NetdIdentity, ping: PingView): string[] {
+  const found: string[] = [];
+  if (identity.hello === null) found.push("it answers no hello (UNKNOWN_OP: the old per-lab daemon; OctoLab's current backend refuses it for alloc_vm_net)");
+  if (ping.missing.includes('result')) found.push('its ping reply has no result (so no result.status)');
+  else if (ping.status === null) found.push('its ping reply has no result.status');
+  else if (ping.status !== 'ok') found.push(`its ping status is ${JSON.stringify(clip(ping.status, 40))}, not "ok"`);
+  return found;
+}
+
 /** hello then ping, within one 2 s budget; a NetdError becomes the matching finding. */
 async function converse(ctx: CheckContext, group: GroupEntry | null): Promise<CheckResult> {
   const socketPath = ctx.config.netdSocket;
@@ -73,12 +86,19 @@ async function converse(ctx: CheckContext, group: GroupEntry | null): Promise<Ch
   const client = () => createNetdClient({ sockets: ctx.host.sockets, socketPath, timeoutMs: Math.max(1, deadline - Date.now()) });
   let op = 'hello';
   try {
-    const hello = await client().hello();
+    const identity = await client().identify();
     op = 'ping';
-    await client().ping();
-    const build = typeof hello.build_id === 'string' ? clip(hello.build_id, 40) : 'unknown';
-    const facts = { netd_api_version: String(hello.api_version), netd_build_id: build };
-    return passed(`netd running and responding (perms OK): ${socketPath} (api_version ${hello.api_version}, build ${build})`, facts);
+    const ping = await client().ping();
+    const hello = identity.hello;
+    const build = hello?.build_id ? clip(hello.build_id, 40) : 'unknown';
+    const design = identity.design ?? 'unknown';
+    const facts = { netd_api_version: hello ? String(hello.api_version) : 'unknown', netd_build_id: build, netd_design: design };
+    const about = `${design === 'unknown' ? 'design unknown' : `${design} design`}, api_version ${facts.netd_api_version}, build ${build}`;
+    const missing = shortfalls(identity, ping);
+    if (missing.length > 0) {
+      return failed('warn', `netd running and responding (perms OK), but ${missing.join('; ')}: ${socketPath} (${about})`, `Update microvm-netd to one that answers hello and ping with result.status "ok", as OctoLab's client expects. ${hints.netdUnresponsive(h)}`, facts);
+    }
+    return passed(`netd running and responding (perms OK): ${socketPath} (${about})`, facts);
   } catch (error) {
     if (!(error instanceof NetdError)) throw error;
     const errno = error.reason;

@@ -9,7 +9,7 @@ import { labLinkNames } from '../../../lib/netd/names.ts';
 import { processesWith } from '../../unit/boot/boot-harness.ts';
 import { labLinksIn, readLinks, waitFor } from '../netd/support.ts';
 import { createNetRig, type NetRig } from './net-rig.ts';
-import { handOverLabStep, tapsAttachedBy, watchTapStep, type TapSighting } from './tap-watch.ts';
+import { enslavementStep, handOverLabStep, tapsAttachedBy, watchTapStep, type Enslavement, type TapSighting } from './tap-watch.ts';
 
 /**
  * The boot pipeline's network path end to end: the real microvm-netd (as a process, in a
@@ -50,10 +50,12 @@ async function expectLabReleased(current: NetRig, labId: string): Promise<void> 
 }
 
 describe('boot --net against the real microvm-netd, with the fake opening the real TAP', () => {
-  it('boots: the VMM holds the TAP netd allocated for this lab, and teardown releases the lab', { tags: TAGS, timeout: 120_000 }, async (ctx) => {
+  it('boots: the VMM holds the TAP netd allocated for this lab, enslaved to its obr bridge, and teardown releases the lab', { tags: TAGS, timeout: 120_000 }, async (ctx) => {
     rig = await createNetRig(ctx);
+    const current = rig;
     const sightings: TapSighting[] = [];
-    const result = await rig.boot({ editSteps: watchAroundNetwork(rig, sightings) });
+    const enslaved: Enslavement[] = [];
+    const result = await rig.boot({ editSteps: watchAroundNetwork(rig, sightings, (steps) => insertAfter(steps, 'netd', enslavementStep(current.netns, enslaved))) });
 
     expect(result.error?.message ?? null).toBeNull();
     const names = labLinkNames(result.labId);
@@ -63,8 +65,39 @@ describe('boot --net against the real microvm-netd, with the fake opening the re
       { after: 'rootfs-drive', uid: 0, attached: [], carrier: false, netdState: 'down' },
       { after: 'network', uid: 0, attached: [names.tap], carrier: true, netdState: 'up' },
     ]);
+    expect(enslaved).toEqual([{ tap: names.tap, master: names.bridge, named: names.bridge }]);
     expect(result.cleanupErrors).toEqual([]);
     await expectLabReleased(rig, result.labId);
+  });
+
+  it('boots against the shared-bridge design (the fake driving the real ip): TAP enslaved to br-octonet, ip= and MAC given, TAP released, bridge kept', { tags: TAGS, timeout: 120_000 }, async (ctx) => {
+    rig = await createNetRig(ctx, { design: 'shared-bridge' });
+    const current = rig;
+    const sightings: TapSighting[] = [];
+    const enslaved: Enslavement[] = [];
+    let bootArgs = '';
+    const result = await rig.boot({
+      editSteps: (steps) =>
+        insertAfter(watchAroundNetwork(current, sightings, (s) => insertAfter(s, 'netd', enslavementStep(current.netns, enslaved)))(steps), 'boot-source', {
+          name: 'read-boot-args',
+          title: 'read the boot args back',
+          run: async ({ state }) => void (bootArgs = (JSON.parse((await state.api!.raw('GET', '/vm/config')).text) as { 'boot-source': { boot_args: string } })['boot-source'].boot_args),
+        }),
+    });
+
+    expect(result.error?.message ?? null).toBeNull();
+    const { tap } = labLinkNames(result.labId);
+    expect(result.network).toMatchObject({ tap, bridge: 'br-octonet', design: 'shared-bridge', netmask: '255.255.0.0', gateway: '10.200.0.1' });
+    expect(enslaved).toEqual([{ tap, master: 'br-octonet', named: 'br-octonet' }]);
+    expect(sightings.at(-1)).toMatchObject({ after: 'network', attached: [tap], carrier: true });
+    expect(bootArgs).toMatch(/ ip=10\.200\.\d+\.\d+::10\.200\.0\.1:255\.255\.0\.0::eth0:none$/);
+    expect(result.cleanupErrors).toEqual([]);
+    // Released: the TAP is gone; the shared bridge stays, as upstream's release leaves it.
+    const links = (await readLinks(current.netns)).map((l) => l.ifname);
+    expect(links).toContain('br-octonet');
+    expect(links).not.toContain(tap);
+    expect(await processesWith(`lab-${result.labId}`)).toEqual([]);
+    expect(await fs.readdir(current.stateDir)).toEqual([]);
   });
 
   it('fails at the network stage with the TapOpen EPERM text when the TAP belongs to another uid, and still releases the lab', { tags: [...TAGS, 'users'], timeout: 120_000 }, async (ctx) => {

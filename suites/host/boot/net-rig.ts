@@ -13,6 +13,8 @@ import { Throwaway, type ThrowawayUser } from '../doctor/throwaway.ts';
 import { createNetns, deleteNetns, labLinksIn, netnsExists } from '../netd/support.ts';
 import { writeFakeWrapper } from './fake-in-netns.ts';
 import { startNetdProcess, type NetdProcess } from './netd-process.ts';
+import { startSharedNetdProcess } from '../../../fixtures/fake-shared-netd/spawn.ts';
+import { clientOf } from '../netd/support.ts';
 
 /**
  * One net-boot test's world: a namespace, a throwaway socket group (and users), the real
@@ -26,6 +28,8 @@ export interface RigOptions {
   fakeAsUser?: boolean;
   /** `--tap-owner`: the fake's user, another throwaway user, or none (root-owned TAPs). */
   tapOwner?: 'fake-user' | 'other-user';
+  /** Which netd serves the namespace: the reference daemon (per-lab, default) or the shared-bridge fake driving the real ip. */
+  design?: 'per-lab' | 'shared-bridge';
 }
 
 /** A ready rig (see createNetRig). */
@@ -81,7 +85,10 @@ export async function createNetRig(ctx: TestContext, options: RigOptions = {}): 
     // The unprivileged fake opens the kernel itself (PUT /boot-source); the runner copies the rootfs.
     await fs.chmod(images.kernel, 0o644);
     netns = await createNetns();
-    netd = await startNetdProcess({ netns, runDir: path.join(root, 'run'), group: group.name, ...(tapOwnerUid === null ? {} : { tapOwner: tapOwnerUid }) });
+    netd =
+      options.design === 'shared-bridge'
+        ? await startSharedNetd(netns, path.join(root, 'run'))
+        : await startNetdProcess({ netns, runDir: path.join(root, 'run'), group: group.name, ...(tapOwnerUid === null ? {} : { tapOwner: tapOwnerUid }) });
     const runAs = options.fakeAsUser && fakeUser ? fakeUser : undefined;
     const firecrackerBin = await writeFakeWrapper(binDir, netns, runAs);
     const host = createRealHost();
@@ -112,4 +119,18 @@ export async function createNetRig(ctx: TestContext, options: RigOptions = {}): 
     await cleanup().catch(() => undefined);
     throw error;
   }
+}
+
+/** The shared-bridge fake as a process in `netns` (real ip), shaped as the rig's NetdProcess. */
+async function startSharedNetd(netns: string, runDir: string): Promise<NetdProcess> {
+  await fs.mkdir(runDir, { recursive: true });
+  const shared = await startSharedNetdProcess({ socketPath: path.join(runDir, 'microvm-netd.sock'), netns });
+  return {
+    socketPath: shared.socketPath,
+    client: clientOf(shared.socketPath),
+    stop: async () => {
+      const stopped = await shared.stop();
+      return { exitCode: stopped.exitCode, signal: stopped.signal, output: stopped.stderr };
+    },
+  };
 }

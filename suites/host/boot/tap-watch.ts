@@ -79,3 +79,26 @@ export function handOverLabStep(user: FakeUser): BootStep {
     },
   };
 }
+
+/** What the kernel says the lab's TAP is enslaved to, just after the netd step. */
+export interface Enslavement {
+  tap: string;
+  master: string | null;
+  /** The bridge the daemon named in its alloc reply. */
+  named: string;
+}
+
+/** A step (insert it after `netd`) that reads the TAP's master from the kernel. */
+export function enslavementStep(netns: string, seen: Enslavement[]): BootStep {
+  return {
+    name: 'read-tap-master',
+    title: "read the TAP's master from the kernel",
+    timeoutMs: 15_000,
+    async run({ state }) {
+      const network = state.network;
+      if (!network) throw new Error('read-tap-master needs an allocated TAP');
+      const link = (await readLinks(netns)).find((l) => l.ifname === network.tap);
+      seen.push({ tap: network.tap, master: link?.master ?? null, named: network.bridge });
+    },
+  };
+}

@@ -13,6 +13,7 @@ import { createRealHost } from '../../../lib/host/real-host.ts';
 import { requireRoot, requireTools } from '../../support/require.ts';
 import { Throwaway, existsInDatabase, hostAsSudoUser } from './throwaway.ts';
 import { startTinyNetd } from './tiny-netd.ts';
+import { startSharedNetdProcess } from '../../../fixtures/fake-shared-netd/spawn.ts';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/octolab-verify.mjs');
 const made = new Throwaway();
@@ -61,8 +62,22 @@ describe('the netd check against a real unix socket', () => {
     const { group, member, socketPath } = await world();
     const netd = await serve(socketPath, { uid: 0, gid: group.gid, mode: 0o660 });
     const result = await check(hostAsSudoUser(member), socketPath, group.name);
-    expect(result).toMatchObject({ ok: true, severity: 'info', details: `netd running and responding (perms OK): ${socketPath} (api_version 1, build tiny-netd)` });
+    expect(result).toMatchObject({ ok: true, severity: 'info', details: `netd running and responding (perms OK): ${socketPath} (design unknown, api_version 1, build tiny-netd)` });
+    expect(result.facts).toMatchObject({ netd_design: 'unknown' });
     expect(netd.requests.map((r) => JSON.parse(r).op)).toEqual(['hello', 'ping']);
+  });
+
+  it('passes on the shared-bridge fake (upstream\'s hello and ping, §2.5) on a real root:<group> 0660 socket, reporting its design', { tags: ['root', 'users', 'net'], timeout: 60_000 }, async (ctx) => {
+    prerequisites(ctx);
+    const { group, member, socketPath } = await world();
+    const netd = await startSharedNetdProcess({ socketPath, fakeTools: true, mode: '660', group: group.gid });
+    made.defer(async () => void (await netd.stop()));
+    const result = await check(hostAsSudoUser(member), socketPath, group.name);
+    expect(result).toMatchObject({ ok: true, severity: 'info', details: `netd running and responding (perms OK): ${socketPath} (shared-bridge design, api_version 1, build netd-1)` });
+    expect(result.facts).toMatchObject({ netd_design: 'shared-bridge', netd_build_id: 'netd-1' });
+    // Its log is whole once it has exited.
+    expect((await netd.stop()).exitCode).toBe(0);
+    expect(netd.log().filter((line) => line.startsWith('op='))).toEqual(['op=hello', 'op=ping']);
   });
 
   it.for([

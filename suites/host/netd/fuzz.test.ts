@@ -88,7 +88,7 @@ describe('netd under hostile input', () => {
     const list = await client.list();
     expect(list.unowned).toEqual([]);
     for (const lab of list.labs) expect([lab.bridge, lab.tap].every(Boolean)).toBe(true);
-    for (const lab of list.labs) await client.release(lab.lab_id);
+    for (const lab of list.labs) await client.release(lab.lab_id ?? '');
     expect(await labLinksIn(netns)).toEqual([]);
     expect(running.daemon.openConnections).toBe(0);
   });

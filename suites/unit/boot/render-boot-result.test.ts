@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bootResultToJson, type BootResult } from '../../../lib/firecracker/boot-result.ts';
 import { BootStageError } from '../../../lib/firecracker/errors.ts';
+import { vmNetwork } from '../../../fixtures/fake-netd-lease.ts';
 import { renderBootText, renderMs, renderStageLine } from '../../../lib/firecracker/render-boot-result.ts';
 
 const LAB = '0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
@@ -66,7 +67,7 @@ describe('rendering a boot result', () => {
   });
 
   it('tells how to reach and remove a kept VM, network included', () => {
-    const text = renderBootText(result({ kept: true, exit: null, network: { tap: 'otp0b1e2c3d4e', bridge: 'obr0b1e2c3d4e' } }), { stages: false });
+    const text = renderBootText(result({ kept: true, exit: null, network: vmNetwork({ tap: 'otp0b1e2c3d4e', bridge: 'obr0b1e2c3d4e' }) }), { stages: false });
     expect(text).toContain(`  remove it:   kill -KILL -- -4242; rm -rf ${DIR}`);
     expect(text).toContain('TAP otp0b1e2c3d4e stays allocated');
     expect(text).toContain(`marker seen on serial line 19 of ${DIR}/serial.log:`);

@@ -5,12 +5,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeHost } from '../../../fixtures/fake-host.ts';
 import { FakeLinks } from '../../../fixtures/fake-links.ts';
 import { InProcessNetd } from '../../../fixtures/fake-netd.ts';
+import { InProcessSharedNetd } from '../../../fixtures/fake-shared-netd/in-process.ts';
+import { sharedToolsAsLinks } from '../../../fixtures/fake-shared-netd/links-view.ts';
+import type { Links } from '../../../lib/netd/links.ts';
 import { FakeProcessTable } from '../../../fixtures/fake-process-table.ts';
 import { runCleanupCommand } from '../../../lib/cli/commands/cleanup.ts';
 import type { CliIo } from '../../../lib/cli/io.ts';
 import { createInstallFs } from '../../../lib/host/install-fs.ts';
 import type { HostSockets } from '../../../lib/host/types.ts';
 import { labLinkNames } from '../../../lib/netd/names.ts';
+import { createNetdClient } from '../../../lib/netd/client.ts';
 
 const LAB = labLinkNames('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d');
 const OTHER = labLinkNames('abcdefab-cdef-4abc-8def-abcdefabcdef');
@@ -21,6 +25,8 @@ let stateDir: string;
 let out: string[];
 /** The links of the namespace cleanup runs in: the daemon's too, unless a test gives it others. */
 let hereLinks: FakeLinks;
+/** When set, the namespace cleanup runs in is this one instead (the shared-bridge fake's devices). */
+let hereOverride: Links | null;
 /** The links of the --netns namespace, which cleanup always deletes directly. */
 let nsLinks: FakeLinks;
 
@@ -30,6 +36,7 @@ beforeEach(async () => {
   await fs.mkdir(stateDir);
   out = [];
   hereLinks = new FakeLinks();
+  hereOverride = null;
   nsLinks = new FakeLinks().seed({ name: OTHER.tap, kind: 'tap', alias: OTHER.alias });
 });
 
@@ -55,7 +62,7 @@ function cleanup(args: string[], sockets: HostSockets): Promise<number> {
     host: new FakeHost(),
     fs: createInstallFs(),
     processes: new FakeProcessTable(),
-    linksIn: (netns) => (netns === null ? hereLinks : nsLinks),
+    linksIn: (netns) => (netns === null ? (hereOverride ?? hereLinks) : nsLinks),
     sockets,
     now: () => Date.now(),
     sleep: async () => undefined,
@@ -73,7 +80,7 @@ describe('cleanup through microvm-netd', () => {
     await allocated(netd);
     expect(await cleanup([], netd.sockets)).toBe(0);
     const text = out.join('');
-    expect(text).toContain(`releasing lab by lab through microvm-netd at ${SOCKET} (release_vm_net; it answered hello and ping)`);
+    expect(text).toContain(`releasing lab by lab through microvm-netd at ${SOCKET} (release_vm_net; it answered hello and ping; per-lab design)`);
     expect(text).toContain(`tap ${LAB.tap}  owner ${LAB.alias}  [through microvm-netd]`);
     expect(text).toContain(`tap ${OTHER.tap} in netns labns  owner ${OTHER.alias}  [directly with ip]`);
     expect(text).toContain(`[removed] deleted link ${LAB.tap} through microvm-netd (release_vm_net ${LAB.labId})`);
@@ -157,5 +164,58 @@ describe('cleanup through microvm-netd', () => {
     expect(await cleanup([], netd.sockets)).toBe(0);
     expect(netd.log).toEqual([]);
     expect(out.join('')).not.toContain('microvm-netd');
+  });
+});
+
+describe('cleanup through a shared-bridge microvm-netd (upstream\'s design: no owner records, one shared bridge)', () => {
+  /** The shared-bridge fake with LAB (whose lab dir cleanup finds) and OTHER (no lab dir: a running lab) allocated. */
+  async function sharedWorld(): Promise<InProcessSharedNetd> {
+    const netd = new InProcessSharedNetd({ socketPath: SOCKET });
+    const client = createNetdClient({ sockets: netd.sockets, socketPath: SOCKET });
+    await client.alloc(LAB.labId);
+    await client.alloc(OTHER.labId);
+    await fs.mkdir(path.join(stateDir, `lab_${LAB.labId}`));
+    hereOverride = sharedToolsAsLinks(netd.tools);
+    netd.ops.length = 0;
+    return netd;
+  }
+
+  it("releases the TAP of the lab whose directory it removes through the daemon, and leaves br-octonet and a running lab's TAP, saying why", async () => {
+    const netd = await sharedWorld();
+    expect(await cleanup(['--dry-run'], netd.sockets)).toBe(0);
+    const plan = out.join('');
+    expect(plan).toContain(`would release lab by lab through microvm-netd at ${SOCKET} (release_vm_net; it answered hello and ping; shared-bridge design: release deletes only the TAP)`);
+    expect(plan).toContain(`tap ${LAB.tap}  owner lab ${LAB.labId} (no alias: named for its lab dir, listed by microvm-netd)  [through microvm-netd]`);
+    expect(plan).toContain("bridge br-octonet: the shared bridge of microvm-netd's shared-bridge design: every lab's TAP is enslaved to it, so cleanup never removes it");
+    expect(plan).toContain(`link ${OTHER.tap}: microvm-netd lists it, but no lab directory cleanup removes names it (a running lab, or one of another state dir): left to the daemon`);
+    expect(plan).not.toContain(`link ${LAB.tap}: it has no owner alias`);
+    expect(netd.ops).toEqual(['hello', 'ping', 'list']);
+
+    out.length = 0;
+    netd.ops.length = 0;
+    expect(await cleanup([], netd.sockets)).toBe(0);
+    const text = out.join('');
+    expect(text).toContain(`[removed] deleted link ${LAB.tap} through microvm-netd (release_vm_net ${LAB.labId})`);
+    expect(text).toMatch(/cleanup: 3 removed\n$/);
+    expect(netd.ops).toEqual(['hello', 'ping', 'list', 'release_vm_net']);
+    expect(netd.tools.names()).toEqual(['br-octonet', OTHER.tap]);
+    expect(await fs.readdir(stateDir)).toEqual([]);
+  });
+
+  it('leaves an unrecorded TAP alone when the daemon does not answer (nothing else may prove it is the lab\'s)', async () => {
+    const netd = await sharedWorld();
+    expect(await cleanup([], new InProcessSharedNetd({ socketPath: '/run/elsewhere.sock' }).sockets)).toBe(0);
+    const text = out.join('');
+    expect(text).toContain(`link ${LAB.tap}: it has no owner record; it is named for lab ${LAB.labId}, whose directory cleanup removes, but only microvm-netd could release it and it does not answer`);
+    expect(netd.tools.names()).toEqual(['br-octonet', OTHER.tap, LAB.tap].sort());
+    expect(await fs.readdir(stateDir)).toEqual([]);
+  });
+
+  it('reports a release the daemon refuses as failed and never deletes the unrecorded TAP itself', async () => {
+    const netd = await sharedWorld();
+    netd.tools.failOn((line) => line === `ip link del ${LAB.tap}`, 'RTNETLINK answers: Operation not permitted');
+    expect(await cleanup([], netd.sockets)).toBe(1);
+    expect(out.join('')).toContain(`[FAIL] release_vm_net ${LAB.labId} through microvm-netd failed: netd refused release_vm_net: EPERM`);
+    expect(netd.tools.names()).toContain(LAB.tap);
   });
 });

@@ -1,9 +1,18 @@
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { dir, type DirectoryResult } from 'tmp-promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSharedNetdProcess, type SharedNetdProcess } from '../../../fixtures/fake-shared-netd/spawn.ts';
 import { command } from '../../../lib/cli/commands/netd.ts';
 import type { CliIo } from '../../../lib/cli/io.ts';
 import { UsageError } from '../../../lib/errors.ts';
-import { renderAlloc, renderDiag, renderList, renderRelease } from '../../../lib/netd/render.ts';
+import { TOOL_NAME, TOOL_VERSION } from '../../../lib/version.ts';
+import { LABS } from './support.ts';
+
+const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const PER_LAB_FAKE = fileURLToPath(new URL('../../../fixtures/fake-netd-process.ts', import.meta.url));
 
 function io(): CliIo {
   return { argv: [], env: {}, stdout: new PassThrough(), stderr: new PassThrough(), cwd: '/nonexistent' };
@@ -35,50 +44,157 @@ describe('octolab-verify netd arguments', () => {
   });
 });
 
-describe('netd text renderings', () => {
-  const LAB = '12345678-1234-4234-8234-123456789abc';
+/** Runs the real launcher with `args` (and NO_COLOR); resolves with its exit code and output. */
+async function cli(args: string[]) {
+  const result = await execa(process.execPath, [BIN, 'netd', ...args], { reject: false, env: { NO_COLOR: '1' }, extendEnv: true, timeout: 60_000 });
+  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+}
 
-  it('renders alloc and release as one line each', () => {
-    expect(renderAlloc({ lab_id: LAB, bridge: 'obr1234567812', tap: 'otp1234567812', created: false })).toBe(`lab ${LAB}: bridge obr1234567812, tap otp1234567812 (already present)\n`);
-    expect(renderRelease({ lab_id: LAB, bridge_deleted: null, tap_deleted: null })).toBe(`lab ${LAB}: nothing to delete\n`);
+let temp: DirectoryResult;
+beforeAll(async () => {
+  temp = await dir({ unsafeCleanup: true });
+});
+afterAll(async () => {
+  await temp.cleanup();
+});
+
+describe('`octolab-verify netd …` (the real launcher) against the shared-bridge fake', { timeout: 120_000 }, () => {
+  let netd: SharedNetdProcess;
+  let socket: string[];
+  beforeAll(async () => {
+    netd = await startSharedNetdProcess({ socketPath: path.join(temp.path, 'shared.sock'), fakeTools: true });
+    socket = ['--socket', netd.socketPath];
+  });
+  afterAll(async () => {
+    expect((await netd.stop()).exitCode).toBe(0);
   });
 
-  it('renders diag with the verdict and who owns each device', () => {
-    const text = renderDiag({
-      lab_id: LAB,
-      healthy: false,
-      bridge: { name: 'obr1234567812', exists: true, owner_lab_id: null, owned: false, kind: 'bridge', up: true, state: 'unknown', master: null },
-      tap: { name: 'otp1234567812', exists: false, owner_lab_id: null, owned: false, kind: null, up: false, state: null, master: null, owner_uid: null },
+  it('shows the design with hello, and --json carries the hello once, not wrapped twice', async () => {
+    const text = await cli(['hello', ...socket]);
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    expect(text.stdout).toBe(
+      [
+        'microvm-netd api_version 1 build netd-1',
+        'ops: alloc_vm_net, cleanup_port_forward, create, destroy, diag_vm_net, hello, list, ping, release_vm_net, setup_port_forward',
+        "design: shared-bridge (hello lists setup_port_forward and cleanup_port_forward (upstream's shared-bridge daemon))",
+      ].join('\n'),
+    );
+    const json = await cli(['hello', '--json', ...socket]);
+    expect(json.code).toBe(0);
+    const document = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(document).toEqual({
+      ok: true,
+      tool: { name: TOOL_NAME, version: TOOL_VERSION },
+      op: 'hello',
+      result: {
+        hello: expect.objectContaining({ name: 'microvm-netd', build_id: 'netd-1', design: 'shared-bridge' }),
+        design: 'shared-bridge',
+        design_evidence: expect.any(String),
+      },
     });
-    expect(text).toBe(
-      [`lab ${LAB}: NOT healthy`, '  bridge obr1234567812: bridge, up (operstate unknown), NOT owned by any lab', '  tap    otp1234567812: absent', ''].join('\n'),
+    expect(JSON.stringify(document.result)).not.toContain('"ok"');
+  });
+
+  it('allocates, diagnoses, lists and releases with exit 0 and truthful text', async () => {
+    const alloc = await cli(['alloc', LABS.one, ...socket]);
+    expect(alloc).toMatchObject({ code: 0, stderr: '' });
+    expect(alloc.stdout).toBe(
+      [
+        `lab ${LABS.one} (shared-bridge design): tap otp1234567812 on the shared bridge br-octonet (created or already present: the daemon does not say)`,
+        'guest: ip 10.200.89.127, gateway 10.200.0.1, netmask 255.255.0.0, dns 8.8.8.8',
+      ].join('\n'),
+    );
+    const diag = await cli(['diag', LABS.one, ...socket]);
+    expect(diag).toMatchObject({ code: 0, stderr: '' });
+    expect(diag.stdout).toBe(
+      [
+        `lab ${LABS.one} (shared-bridge design): healthy (the daemon says: healthy)`,
+        '  bridge br-octonet: exists yes, kind unknown, up unknown, operstate unknown',
+        '  tap    otp1234567812: exists yes, kind unknown, up unknown, operstate down, master br-octonet',
+        '  guest: ip 10.200.89.127, gateway 10.200.0.1, netmask 255.255.0.0, dns 8.8.8.8',
+        '  checks:',
+        '    ok   tap exists: otp1234567812 exists',
+        '    ok   bridge exists: br-octonet exists',
+        "    ok   tap enslaved to br-octonet: the TAP's master is br-octonet",
+        '    ?    devices up: the daemon does not report whether the devices are up',
+        '    ok   guest network parameters: reported',
+      ].join('\n'),
+    );
+    const list = await cli(['list', ...socket]);
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(list.stdout).toBe(
+      [
+        'shared-bridge design',
+        "shared bridge br-octonet (every lab's TAP is enslaved to it; never a lab's to delete)",
+        'lab unknown (prefix 1234567812)  -  otp1234567812',
+        '2 interface(s) listed; the daemon counts 2',
+      ].join('\n'),
+    );
+    const release = await cli(['release', LABS.one, ...socket]);
+    expect(release).toMatchObject({ code: 0, stderr: '' });
+    expect(release.stdout).toBe(
+      `lab ${LABS.one} (shared-bridge design): tap otp1234567812 released (deleted, or already gone: this daemon does not say which); the shared bridge stays (release deletes only the lab's TAP)`,
     );
   });
 
-  it('renders a TAP whose owner is not the daemon’s --tap-owner, and what to do about it', () => {
-    const link = { exists: true, owner_lab_id: LAB, owned: true, up: true, state: 'down' };
-    const text = renderDiag({
-      lab_id: LAB,
-      healthy: false,
-      bridge: { ...link, name: 'obr1234567812', kind: 'bridge', master: null },
-      tap: { ...link, name: 'otp1234567812', kind: 'tap', master: 'obr1234567812', owner_uid: 4242, owner_expected: 5555, owner_matches: false },
-    });
-    expect(text.split('\n')[2]).toBe(
-      '  tap    otp1234567812: tap, up (operstate down), owned, master obr1234567812, owner uid 4242, but this daemon gives TAPs ' +
-        'to uid 5555 (--tap-owner 5555): the VMM it serves may be refused the TAP. Stop any VM holding it, then alloc the lab again: alloc replaces it',
-    );
-    const noOwner = renderDiag({
-      lab_id: LAB,
-      healthy: false,
-      bridge: { ...link, name: 'obr1234567812', kind: 'bridge', master: null },
-      tap: { ...link, name: 'otp1234567812', kind: 'tap', master: 'obr1234567812', owner_uid: null, owner_expected: 1000, owner_matches: false },
-    });
-    expect(noOwner).toContain('owned, master obr1234567812, no owner, but this daemon gives TAPs to uid 1000 (--tap-owner 1000)');
+  it('exits 1 for diag of a lab that has no devices, saying why on stderr', async () => {
+    const diag = await cli(['diag', LABS.other, ...socket]);
+    expect(diag.code).toBe(1);
+    expect(diag.stdout.split('\n')[0]).toBe(`lab ${LABS.other} (shared-bridge design): NOT healthy (the daemon says: not healthy)`);
+    expect(diag.stdout).toContain('  tap    otpabcdefabcd: absent');
+    expect(diag.stderr).toBe(`octolab-verify netd diag: lab ${LABS.other} is NOT healthy`);
+    const json = await cli(['diag', LABS.other, '--json', ...socket]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, op: 'diag', result: { verdict: 'not-healthy', design: 'shared-bridge' } });
+  });
+});
+
+/** Starts the per-lab fake (the reference daemon's own handling) with `args`. */
+async function perLabFake(name: string, args: string[] = []): Promise<{ socket: string; stop(): Promise<void> }> {
+  const socketPath = path.join(temp.path, name);
+  const child: ResultPromise = execa(process.execPath, ['--import', 'tsx', PER_LAB_FAKE, '--socket', socketPath, ...args], { reject: false });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => (chunk.toString().includes('listening') ? resolve() : undefined));
+    void child.then(() => reject(new Error('the per-lab fake exited early')));
+  });
+  return {
+    socket: socketPath,
+    async stop() {
+      child.kill('SIGTERM');
+      await child;
+    },
+  };
+}
+
+describe('`octolab-verify netd …` (the real launcher) against per-lab daemons', { timeout: 120_000 }, () => {
+  it('shows the per-lab design and allocates with the missing guest parameters named', async () => {
+    const netd = await perLabFake('per-lab.sock');
+    try {
+      const hello = await cli(['hello', '--socket', netd.socket]);
+      expect(hello.code).toBe(0);
+      expect(hello.stdout).toContain(`design: per-lab (hello's build_id is "octolab-verify-netd-1" (this project's per-lab reference daemon))`);
+      const alloc = await cli(['alloc', LABS.one, '--socket', netd.socket, '--json']);
+      expect(alloc.code).toBe(0);
+      expect(JSON.parse(alloc.stdout)).toMatchObject({ ok: true, result: { design: 'per-lab', bridge: 'obr1234567812', guest_ip: null, missing: ['guest_ip', 'gateway', 'netmask', 'dns'] } });
+    } finally {
+      await netd.stop();
+    }
   });
 
-  it('renders an empty list and names unowned devices', () => {
-    expect(renderList({ labs: [], interfaces: [], count: 0, unowned: ['obr0000000000'] })).toBe(
-      'no lab owns devices\nunowned obr/otp devices (no owner record; alloc adopts one only as an interrupted alloc leaves it): obr0000000000\n',
-    );
+  it('accepts a bare {"ok":true} to ping, naming what it lacks, and says so when hello is missing (exit 1)', async () => {
+    const bare = await perLabFake('bare.sock', ['--reply', '{"ok":true}']);
+    const old = await perLabFake('old.sock', ['--reply', '{"ok":false,"error":"UNKNOWN_OP","message":"Unknown operation: hello"}']);
+    try {
+      expect(await cli(['ping', '--socket', bare.socket])).toEqual({ code: 0, stdout: 'pong: status unknown, version unknown, ts unknown (the reply lacks result)', stderr: '' });
+      const hello = await cli(['hello', '--socket', old.socket]);
+      expect(hello.code).toBe(1);
+      expect(hello.stdout).toBe(
+        'no hello: the daemon answered UNKNOWN_OP (api_version, build and ops unknown)\ndesign: per-lab (no hello (UNKNOWN_OP): the old per-lab daemon, which predates the handshake)',
+      );
+      expect(hello.stderr).toBe("octolab-verify netd hello: microvm-netd answers no hello (the old per-lab daemon): OctoLab's current backend refuses it");
+    } finally {
+      await bare.stop();
+      await old.stop();
+    }
   });
 });

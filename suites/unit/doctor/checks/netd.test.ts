@@ -3,6 +3,8 @@ import { ALICE, GIDS, PATHS, breakers, checkContext, healthyScenario, makeWsl, n
 import type { FakeFile, FakeSocketHandler } from '../../../../fixtures/fake-host.ts';
 import { netdCheck } from '../../../../lib/doctor/checks/netd.ts';
 import type { UnixRequestOptions } from '../../../../lib/host/types.ts';
+import { InProcessNetd } from '../../../../fixtures/fake-netd.ts';
+import { InProcessSharedNetd } from '../../../../fixtures/fake-shared-netd/in-process.ts';
 
 const SOCK = PATHS.netd;
 
@@ -25,8 +27,8 @@ describe('the netd check', () => {
   it('passes when root:octolab 0660 answers hello then ping', async () => {
     const s = healthyScenario();
     const result = await run(s);
-    expect(result).toMatchObject({ ok: true, severity: 'info', details: `netd running and responding (perms OK): ${SOCK} (api_version 1, build netd-1)` });
-    expect(result.facts).toEqual({ netd_api_version: '1', netd_build_id: 'netd-1' });
+    expect(result).toMatchObject({ ok: true, severity: 'info', details: `netd running and responding (perms OK): ${SOCK} (shared-bridge design, api_version 1, build netd-1)` });
+    expect(result.facts).toEqual({ netd_api_version: '1', netd_build_id: 'netd-1', netd_design: 'shared-bridge' });
     expect(s.host.calls).toEqual([`unix ${SOCK} {"op":"hello"}`, `unix ${SOCK} {"op":"ping"}`]);
   });
 
@@ -170,5 +172,39 @@ describe('the netd check', () => {
     expect(result.ok).toBe(true);
     expect(result.details).not.toMatch(/\u001b/);
     expect(result.facts?.netd_build_id).toHaveLength(40);
+  });
+
+  it.each([
+    ["upstream's shared-bridge daemon (the fake, §2.5)", () => new InProcessSharedNetd({ socketPath: SOCK }).sockets, 'shared-bridge', 'netd-1'],
+    ["this project's per-lab reference daemon", () => new InProcessNetd({ socketPath: SOCK }).sockets, 'per-lab', 'octolab-verify-netd-1'],
+  ])('passes on %s and reports which design answered', async (_label, sockets, design, build) => {
+    const s = healthyScenario();
+    s.host.sockets.unixRequest = sockets().unixRequest;
+    const result = await run(s);
+    expect(result).toMatchObject({ ok: true, severity: 'info', details: `netd running and responding (perms OK): ${SOCK} (${design} design, api_version 1, build ${build})` });
+    expect(result.facts).toEqual({ netd_api_version: '1', netd_build_id: build, netd_design: design });
+  });
+
+  it.each([
+    ['a bare {"ok":true} to ping', helloThen('{"ok":true}'), 'its ping reply has no result (so no result.status)', 'shared-bridge design, api_version 1, build netd-1'],
+    ['a ping result without status', helloThen('{"ok":true,"result":{"version":"1.0"}}'), 'its ping reply has no result.status', 'shared-bridge design, api_version 1, build netd-1'],
+    ['a ping status other than ok', helloThen('{"ok":true,"result":{"status":"degraded"}}'), 'its ping status is "degraded", not "ok"', 'shared-bridge design, api_version 1, build netd-1'],
+    [
+      'no hello (the old per-lab daemon)',
+      (payload: Buffer) => (payload.toString().includes('hello') ? '{"ok":false,"error":"UNKNOWN_OP","message":"Unknown operation: hello"}' : '{"ok":true,"result":{"status":"ok","version":"1.0"}}'),
+      "it answers no hello (UNKNOWN_OP: the old per-lab daemon; OctoLab's current backend refuses it for alloc_vm_net)",
+      'per-lab design, api_version unknown, build unknown',
+    ],
+  ] as const)('warns (never fails) on %s, naming what is missing', async (_label, handler, missing, about) => {
+    const result = await run(withSocket({}, handler));
+    expect(result).toMatchObject({ ok: false, severity: 'warn', details: `netd running and responding (perms OK), but ${missing}: ${SOCK} (${about})` });
+    expect(result.hint).toMatch(/^Update microvm-netd to one that answers hello and ping with result.status "ok"/);
+    expect(result.facts?.netd_design).toBe(about.split(' ')[0]);
+  });
+
+  it('still fails on a daemon whose hello lacks the ops OctoLab needs (wrong daemon behind the socket)', async () => {
+    const result = await run(withSocket({}, () => JSON.stringify({ ok: true, api_version: 1, supported_ops: ['hello', 'ping'], build_id: 'x' })));
+    expect(result).toMatchObject({ ok: false, severity: 'fatal' });
+    expect(result.details).toMatch(/^netd hello failed: microvm-netd API mismatch \(wrong daemon behind socket\)/);
   });
 });
