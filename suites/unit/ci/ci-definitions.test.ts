@@ -119,7 +119,7 @@ describe('the GitLab CI job', () => {
 describe('collecting the logs of failed boots', () => {
   it('writes the serial, firecracker.log and stderr tails of a failed boot, and a summary', () => {
     const logs = logsOfBootResult(
-      JSON.stringify({ ok: false, labId: 'abc', failedStage: 'serial-marker', error: { summary: 'marker not seen' }, hint: 'check the kernel', serialTail: 'Linux version 5.10\n', logTail: 'vmm log\n', stderrTail: '' }),
+      JSON.stringify({ ok: false, lab_id: 'abc', failed_stage: 'serial-marker', error: { summary: 'marker not seen' }, hint: 'check the kernel', serial_tail: 'Linux version 5.10\n', log_tail: 'vmm log\n', stderr_tail: '' }),
       'reports/boot.json',
     );
     expect(logs.map((l) => l.name)).toEqual(['boot-abc/summary.txt', 'boot-abc/serial.log', 'boot-abc/firecracker.log']);
@@ -127,7 +127,7 @@ describe('collecting the logs of failed boots', () => {
   });
 
   it('collects nothing from a passing boot, and keeps unparsable output for a look', () => {
-    expect(logsOfBootResult(JSON.stringify({ ok: true, labId: 'abc' }), 'boot.json')).toEqual([]);
+    expect(logsOfBootResult(JSON.stringify({ ok: true, lab_id: 'abc' }), 'boot.json')).toEqual([]);
     expect(logsOfBootResult('Error: boom', '../x/boot.json')).toEqual([{ name: 'boot.json.unparsable.txt', text: 'Error: boom' }]);
   });
 });
