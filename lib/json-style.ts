@@ -25,3 +25,17 @@ export interface StageJson {
   start_ms: number | null;
   duration_ms: number;
 }
+
+/** A stage's timing as the library keeps it (a boot step, a verify phase); ms after the run's start. */
+export interface StageTimingLike {
+  name: string;
+  title: string;
+  status: 'passed' | 'failed' | 'not-run';
+  startMs: number | null;
+  ms: number;
+}
+
+/** Returns one stage's timing as JSON, times rounded to 0.1 ms. */
+export function stageToJson(stage: StageTimingLike): StageJson {
+  return { name: stage.name, title: stage.title, status: stage.status, start_ms: stage.startMs === null ? null : roundMs(stage.startMs), duration_ms: roundMs(stage.ms) };
+}

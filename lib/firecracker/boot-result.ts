@@ -1,4 +1,4 @@
-import { roundMs, toolJson, type StageJson, type ToolJson } from '../json-style.ts';
+import { roundMs, stageToJson, toolJson, type StageJson, type ToolJson } from '../json-style.ts';
 import type { BootStageError } from './errors.ts';
 import type { CopyMethod } from './lab-fs.ts';
 import type { VmNetwork } from './netd-lease.ts';
@@ -70,11 +70,6 @@ export interface BootJson {
   serial_tail: string | null;
   log_tail: string | null;
   stderr_tail: string | null;
-}
-
-/** Returns one stage's timing as JSON. */
-export function stageToJson(stage: StageTiming): StageJson {
-  return { name: stage.name, title: stage.title, status: stage.status, start_ms: stage.startMs === null ? null : roundMs(stage.startMs), duration_ms: roundMs(stage.ms) };
 }
 
 /** Returns the result as JSON (`boot --json`, the fleet report's input); the error flattened to its parts. Pure. */
