@@ -1,7 +1,6 @@
 /** `verify --json` and reports/verify.json: the verdict, the doctor's summary, each suite's counts, the stage timeline. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { withDir } from 'tmp-promise';
 import { describe, expect, it } from 'vitest';
 import { breakers, healthyScenario, type DoctorScenario } from '../../../fixtures/doctor-hosts.ts';
@@ -10,6 +9,7 @@ import type { DoctorClock } from '../../../lib/doctor/run-doctor.ts';
 import type { SuiteRunner } from '../../../lib/verify/suite-run.ts';
 import type { VerifyJson } from '../../../lib/verify/verify-json.ts';
 import { TOOL_VERSION } from '../../../lib/version.ts';
+import { captureIo } from '../../support/captured-io.ts';
 import { FIXED_FACTS } from '../doctor/doctor-support.ts';
 import { SETUP_ENV } from '../doctor/outputs/support.ts';
 
@@ -27,25 +27,20 @@ function steppingClock(): DoctorClock {
 }
 
 async function verifyJson(s: DoctorScenario, args: string[], dir: string, runner?: SuiteRunner) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
   const calls: Array<Parameters<SuiteRunner>[0]> = [];
   const recording: SuiteRunner = async (options) => {
     calls.push(options);
     return runner ? runner(options) : { command: 'vitest run --project host', exitCode: 0, signal: null };
   };
-  const code = await runVerifyCommand({ argv: args, env: SETUP_ENV, stdout: out, stderr: err, cwd: dir }, args, {
+  const captured = captureIo({ argv: args, env: SETUP_ENV, cwd: dir });
+  const code = await runVerifyCommand(captured.io, args, {
     host: s.host,
     runner: recording,
     packageRoot: dir,
     clock: steppingClock(),
     gatherFacts: async () => ({ ...FIXED_FACTS }),
   });
-  return { code, stdout, stderr, calls };
+  return { code, stdout: captured.stdout(), stderr: captured.stderr(), calls };
 }
 
 const inTmp = (fn: (dir: string) => Promise<void>) => withDir(({ path: dir }) => fn(dir), { unsafeCleanup: true });

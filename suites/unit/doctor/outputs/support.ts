@@ -1,6 +1,6 @@
-import { PassThrough } from 'node:stream';
 import { type DoctorScenario } from '../../../../fixtures/doctor-hosts.ts';
 import { runDoctorCommand } from '../../../../lib/cli/commands/doctor.ts';
+import { captureIo } from '../../../support/captured-io.ts';
 import { FIXED_CLOCK, FIXED_FACTS } from '../doctor-support.ts';
 
 /** The env the seed's setup writes, so the loaded config is the scenario's. */
@@ -19,13 +19,7 @@ export interface DoctorRun {
 
 /** Runs `doctor ARGS` in-process on a scenario's FakeHost with the fixed clock and facts. */
 export async function runDoctorOn(s: DoctorScenario, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<DoctorRun> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  err.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const io = { argv: args, env: options.env ?? SETUP_ENV, stdout: Object.assign(out, { isTTY: false }), stderr: err, cwd: options.cwd ?? '/repo' };
-  const code = await runDoctorCommand(io, args, { host: s.host, clock: FIXED_CLOCK, gatherFacts: async () => ({ ...FIXED_FACTS }) });
-  return { code, stdout, stderr };
+  const captured = captureIo({ argv: args, env: options.env ?? SETUP_ENV, cwd: options.cwd ?? '/repo' });
+  const code = await runDoctorCommand(captured.io, args, { host: s.host, clock: FIXED_CLOCK, gatherFacts: async () => ({ ...FIXED_FACTS }) });
+  return { code, stdout: captured.stdout(), stderr: captured.stderr() };
 }
