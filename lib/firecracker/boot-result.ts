@@ -58,7 +58,8 @@ export interface BootJson {
   marker_line: { line_number: number; text: string } | null;
   firecracker_version: string | null;
   rootfs_copy: CopyMethod | null;
-  network: { tap: string; bridge: string } | null;
+  /** netd's network for the lab, as the boot got it (its fields are snake_case already). */
+  network: VmNetwork | null;
   exit: { code: number | null; signal: string | null } | null;
   /** Every stage in order: start (after the boot's start) and duration; not-run stages have start_ms null. */
   stages: StageJson[];
@@ -89,7 +90,7 @@ export function bootResultToJson(result: BootResult): BootJson {
     marker_line: result.markerLine && { line_number: result.markerLine.lineNumber, text: result.markerLine.text },
     firecracker_version: result.firecrackerVersion,
     rootfs_copy: result.rootfsCopy,
-    network: result.network && { tap: result.network.tap, bridge: result.network.bridge },
+    network: result.network && { ...result.network },
     exit: result.exit && { code: result.exit.code, signal: result.exit.signal },
     stages: result.stages.map(stageToJson),
     total_ms: roundMs(result.totalMs),

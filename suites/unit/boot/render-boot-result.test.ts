@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { TOOL_VERSION } from '../../../lib/version.ts';
 import { bootResultToJson, type BootResult } from '../../../lib/firecracker/boot-result.ts';
 import { BootStageError } from '../../../lib/firecracker/errors.ts';
 import { renderBootText, renderMs, renderStageLine } from '../../../lib/firecracker/render-boot-result.ts';
-import { TOOL_VERSION } from '../../../lib/version.ts';
 
 const LAB = '0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const DIR = `/state/lab_${LAB}`;
@@ -80,7 +80,9 @@ describe('rendering a boot result', () => {
   });
 
   it('writes snake_case JSON with the tool, every stage\'s start and duration rounded to 0.1 ms', () => {
-    const json = bootResultToJson(result({ network: { tap: 'otp0b1e2c3d4e', bridge: 'obr0b1e2c3d4e' } }));
+    // The network is netd's view of the lab, passed through as it is (its fields are snake_case already).
+    const network = { tap: 'otp0b1e2c3d4e', bridge: 'obr0b1e2c3d4e' } as BootResult['network'];
+    const json = bootResultToJson(result({ network }));
     expect(json).toEqual({
       tool: { name: 'octolab-verify', version: TOOL_VERSION },
       ok: true,
@@ -95,7 +97,7 @@ describe('rendering a boot result', () => {
       marker_line: { line_number: 19, text: 'Hello, World!' },
       firecracker_version: '1.7.0',
       rootfs_copy: 'sparse-copy',
-      network: { tap: 'otp0b1e2c3d4e', bridge: 'obr0b1e2c3d4e' },
+      network,
       exit: { code: 0, signal: null },
       stages: [
         { name: 'prepare', title: 'create the lab directory and copy the rootfs', status: 'passed', start_ms: 0, duration_ms: 12.4 },
