@@ -9,6 +9,8 @@ const tags = [
   { name: 'boot', description: 'boots (or emulates booting) a microVM' },
   { name: 'image', description: 'builds or inspects the hello rootfs image' },
   { name: 'systemd', description: 'checks the shipped systemd unit with systemd-analyze' },
+  { name: 'promtool', description: "checks the doctor's Prometheus exposition with promtool" },
+  { name: 'browser', description: 'opens the fleet report in a headless Chromium' },
   { name: 'slow', description: 'takes more than a few seconds' },
   { name: 'fuzz', description: 'feeds generated hostile input' },
 ];

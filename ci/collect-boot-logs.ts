@@ -32,11 +32,11 @@ export function logsOfBootResult(jsonText: string, source: string): CollectedLog
     return [{ name: `${path.basename(source).replace(SAFE, '_')}.unparsable.txt`, text: jsonText.slice(0, 200_000) }];
   }
   if (typeof result !== 'object' || result === null || result.ok !== false) return [];
-  const id = String(result.labId ?? path.basename(source)).replace(SAFE, '_');
+  const id = String(result.lab_id ?? path.basename(source)).replace(SAFE, '_');
   const error = result.error && typeof result.error === 'object' ? (result.error as Record<string, unknown>) : {};
-  const summary = [`failed stage: ${String(result.failedStage ?? 'unknown')}`, `error: ${String(error.summary ?? '')}`, `hint: ${String(result.hint ?? '')}`, ''].join('\n');
+  const summary = [`failed stage: ${String(result.failed_stage ?? 'unknown')}`, `error: ${String(error.summary ?? '')}`, `hint: ${String(result.hint ?? '')}`, ''].join('\n');
   const logs: CollectedLog[] = [{ name: `boot-${id}/summary.txt`, text: summary }];
-  for (const [field, file] of [['serialTail', 'serial.log'], ['logTail', 'firecracker.log'], ['stderrTail', 'firecracker.stderr']] as const) {
+  for (const [field, file] of [['serial_tail', 'serial.log'], ['log_tail', 'firecracker.log'], ['stderr_tail', 'firecracker.stderr']] as const) {
     if (typeof result[field] === 'string' && result[field] !== '') logs.push({ name: `boot-${id}/${file}`, text: result[field] as string });
   }
   return logs;

@@ -40,10 +40,12 @@ for param in /sys/module/kvm_intel/parameters/nested /sys/module/kvm_amd/paramet
   fi
 done
 
-# 3. The tools the host suites and setup call (Debian package in brackets).
+# 3. The tools the host suites and setup call, and the unit suites' promtool and headless Chromium
+#    (with OCTOLAB_VERIFY_REQUIRE=all a missing one fails the run). Debian package after the colon.
 missing_packages=()
 for pair in ip:iproute2 mkfs.ext4:e2fsprogs debugfs:e2fsprogs busybox:busybox-static useradd:passwd groupadd:passwd \
-            runuser:util-linux unshare:util-linux setpriv:util-linux ps:procps systemd-analyze:systemd; do
+            runuser:util-linux unshare:util-linux setpriv:util-linux ps:procps systemd-analyze:systemd \
+            promtool:prometheus chromium:chromium; do
   tool=${pair%%:*}
   package=${pair#*:}
   if PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1; then

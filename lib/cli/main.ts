@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   rollback: () => import('./commands/rollback.ts'),
   cleanup: () => import('./commands/cleanup.ts'),
   verify: () => import('./commands/verify.ts'),
+  report: () => import('./commands/report.ts'),
 };
 
 const USAGE = `usage: octolab-verify <command> [options]

@@ -57,6 +57,8 @@ export interface CleanupFailure {
 export interface StageTiming {
   name: string;
   title: string;
+  /** When the step started, in ms after the run started; null for a step that did not run. */
+  startMs: number | null;
   ms: number;
   status: 'passed' | 'failed' | 'not-run';
 }
@@ -106,7 +108,7 @@ export class StepSettled extends Error {
 /** Runs `steps` in order on `state`; never throws for a step's failure, returns it instead. */
 export async function runSteps<S>(steps: readonly Step<S>[], state: S, options: RunStepsOptions): Promise<RunOutcome> {
   const cleanups: Array<{ name: string; run: () => Promise<void>; keepable: boolean }> = [];
-  const stages: StageTiming[] = steps.map((s) => ({ name: s.name, title: s.title, ms: 0, status: 'not-run' }));
+  const stages: StageTiming[] = steps.map((s) => ({ name: s.name, title: s.title, startMs: null, ms: 0, status: 'not-run' }));
   const started = options.clock.now();
   let failure: StepFailure | null = null;
   for (const [index, step] of steps.entries()) {
@@ -117,7 +119,7 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, options: 
     const stepStart = options.clock.now();
     failure = await runOne(step, state, limit, budgetBound, options.signal, (name, run, o) => cleanups.push({ name, run, keepable: o?.keepable === true }));
     const ms = options.clock.now() - stepStart;
-    stages[index] = { name: step.name, title: step.title, ms, status: failure ? 'failed' : 'passed' };
+    stages[index] = { name: step.name, title: step.title, startMs: stepStart - started, ms, status: failure ? 'failed' : 'passed' };
     options.onEvent?.({ type: 'step-end', name: step.name, title: step.title, ms, ok: !failure });
     if (failure) break;
   }

@@ -15,6 +15,8 @@ export interface ForegroundOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** On abort the program gets SIGINT (its own clean shutdown), and SIGKILL 10 s later. */
   signal?: AbortSignal;
+  /** Its stdout goes to this process's stderr (fd 2), leaving stdout for machine-readable output. */
+  stdoutToStderr?: boolean;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function runForeground(file: string, args: readonly string[], optio
     cwd: options.cwd,
     env: { ...options.env },
     extendEnv: false,
-    stdio: 'inherit',
+    stdio: ['inherit', options.stdoutToStderr ? 2 : 'inherit', 'inherit'],
     reject: false,
     cancelSignal: options.signal,
     killSignal: 'SIGINT',

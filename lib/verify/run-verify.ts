@@ -4,10 +4,13 @@ import { renderDoctorJson } from '../doctor/render-json.ts';
 import { renderDoctorJUnit } from '../doctor/render-junit.ts';
 import { renderDoctorText } from '../doctor/render-text.ts';
 import { DOCTOR_EXIT, type DoctorReport } from '../doctor/report.ts';
-import { runDoctor, type RunDoctorOptions } from '../doctor/run-doctor.ts';
+import { runDoctor, systemClock, type RunDoctorOptions } from '../doctor/run-doctor.ts';
+import type { StageTimingLike } from '../json-style.ts';
 import { writeReportFile } from '../host/report-file.ts';
 import type { Host } from '../host/types.ts';
 import { runHostSuites, type SuiteRunner, type SuitesOutcome } from './suite-run.ts';
+import { Timeline } from './timeline.ts';
+import { renderVerifyJson } from './verify-json.ts';
 
 /** Exit codes of the main job; a failed suite outranks a fatal check, which outranks a strict warning. */
 export const VERIFY_EXIT = { ok: 0, suitesFailed: 1, fatal: DOCTOR_EXIT.fatal, strictWarning: DOCTOR_EXIT.strictWarning } as const;
@@ -28,18 +31,27 @@ export interface VerifyOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Where the doctor's text and the progress lines go. */
   write: (text: string) => void;
+  /** Send the host suites' output to stderr (`verify --json` keeps stdout for the JSON). */
+  suitesToStderr?: boolean;
   color: boolean;
   signal?: AbortSignal;
   clock?: RunDoctorOptions['clock'];
   gatherFacts?: RunDoctorOptions['gatherFacts'];
 }
 
-/** What the main job found. */
+/** What the main job found, and when each of its phases ran. */
 export interface VerifyOutcome {
   report: DoctorReport;
   doctorFiles: string[];
   suites: SuitesOutcome | null;
   exitCode: number;
+  /** The phases (doctor, reports, host-suites) on one time axis. */
+  stages: StageTimingLike[];
+  totalMs: number;
+  generatedAt: string;
+  reportsDir: string;
+  /** verify.json in the reports directory: this outcome as JSON (what `verify --json` prints). */
+  verifyFile: string;
 }
 
 /**
@@ -48,25 +60,47 @@ export interface VerifyOutcome {
  * the suites still prove netd, KVM and the image, and record why the boot was skipped.
  */
 export async function runVerify(options: VerifyOptions): Promise<VerifyOutcome> {
-  const report = await runDoctor({
-    host: options.host,
-    config: options.config,
-    sources: options.sources,
-    strict: options.strict,
-    clock: options.clock,
-    gatherFacts: options.gatherFacts,
-  });
+  const clock = options.clock ?? systemClock;
+  const timeline = new Timeline(clock);
+  const report = await timeline.run(
+    'doctor',
+    'run the doctor on this host',
+    () => runDoctor({ host: options.host, config: options.config, sources: options.sources, strict: options.strict, clock: options.clock, gatherFacts: options.gatherFacts }),
+    (r) => r.exit_code !== 0,
+  );
   options.write(renderDoctorText(report, { color: options.color }));
   const doctorFiles = [path.join(options.reportsDir, 'doctor.json'), path.join(options.reportsDir, 'junit-doctor.xml')];
-  await writeReportFile(doctorFiles[0]!, renderDoctorJson(report), options.env);
-  await writeReportFile(doctorFiles[1]!, renderDoctorJUnit(report), options.env);
+  await timeline.run('reports', 'write doctor.json and junit-doctor.xml', async () => {
+    await writeReportFile(doctorFiles[0]!, renderDoctorJson(report), options.env);
+    await writeReportFile(doctorFiles[1]!, renderDoctorJUnit(report), options.env);
+  });
 
   let suites: SuitesOutcome | null = null;
   if (options.suites && !options.signal?.aborted) {
     options.write('\n== host suites (vitest run --project host) ==\n');
-    suites = await runHostSuites({ runner: options.runner, packageRoot: options.packageRoot, reportsDir: options.reportsDir, env: options.env, signal: options.signal });
+    suites = await timeline.run(
+      'host-suites',
+      'run the host suites (vitest run --project host)',
+      () => runHostSuites({ runner: options.runner, packageRoot: options.packageRoot, reportsDir: options.reportsDir, env: options.env, signal: options.signal, stdoutToStderr: options.suitesToStderr }),
+      (s) => !s.ok,
+    );
+  } else {
+    timeline.skip('host-suites', 'run the host suites (vitest run --project host)');
   }
-  return { report, doctorFiles, suites, exitCode: exitCodeOf(report, suites) };
+  const verifyFile = path.join(options.reportsDir, 'verify.json');
+  const outcome: VerifyOutcome = {
+    report,
+    doctorFiles,
+    suites,
+    exitCode: exitCodeOf(report, suites),
+    stages: timeline.stages(),
+    totalMs: timeline.elapsedMs(),
+    generatedAt: clock.isoNow(),
+    reportsDir: options.reportsDir,
+    verifyFile,
+  };
+  await writeReportFile(verifyFile, renderVerifyJson(outcome), options.env);
+  return outcome;
 }
 
 /** A failed (or unreported) suite run → 1; else the doctor's code (0, 2, or 3 under --strict). */

@@ -14,6 +14,8 @@ export type SuiteRunner = (options: {
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
   signal?: AbortSignal;
+  /** The suites' output goes to stderr, keeping stdout for JSON (`verify --json`). */
+  stdoutToStderr?: boolean;
 }) => Promise<SuiteProcessResult>;
 
 /** Reads the host suites' report back; the real one is `realReportReader` in lib/host/report-file.ts. */
@@ -50,6 +52,7 @@ export async function runHostSuites(options: {
   reportsDir: string;
   env: Readonly<Record<string, string | undefined>>;
   signal?: AbortSignal;
+  stdoutToStderr?: boolean;
   /** Default: the real file system. */
   reports?: ReportReader;
 }): Promise<SuitesOutcome> {
@@ -60,6 +63,7 @@ export async function runHostSuites(options: {
     cwd: options.packageRoot,
     env: { ...options.env, OCTOLAB_REPORTS_DIR: options.reportsDir },
     signal: options.signal,
+    ...(options.stdoutToStderr ? { stdoutToStderr: true } : {}),
   });
   const xml = await reports.read(reportFile);
   const cases = xml === null ? null : listCases(xml);

@@ -13,7 +13,9 @@ export const CAPABILITIES = {
   firecracker: 'a firecracker binary of the expected version',
   boot: 'a real Firecracker boot: a KVM that runs a guest, firecracker, a kernel and a rootfs that the doctor accepts',
   image: 'building the hello rootfs (busybox-static, mkfs.ext4, debugfs)',
-  systemd: 'systemd-analyze (package systemd), to verify the shipped microvm-netd unit',
+  systemd: 'systemd-analyze (package systemd), to verify the shipped systemd units',
+  promtool: "promtool (Debian package prometheus), to check the doctor's Prometheus exposition",
+  browser: 'a headless Chromium (Debian package chromium), to render the fleet report as a browser does',
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;

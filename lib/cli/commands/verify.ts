@@ -6,19 +6,23 @@ import { createRealHost } from '../../host/real-host.ts';
 import type { Host } from '../../host/types.ts';
 import { renderVerifySummary } from '../../verify/render-summary.ts';
 import { runVerify, type VerifyOptions } from '../../verify/run-verify.ts';
+import { renderVerifyJson } from '../../verify/verify-json.ts';
 import type { SuiteRunner } from '../../verify/suite-run.ts';
 import { EXIT, type CliIo, type Command } from '../io.ts';
 import { parseCommandArgs } from '../parse-args.ts';
 import { hostGateMessage } from '../root-gate.mjs';
 import { shouldColour } from './doctor.ts';
 
-const USAGE = `octolab-verify verify [--no-suites] [--reports DIR] [--strict] [--env-file PATH]
+const USAGE = `octolab-verify verify [--no-suites] [--reports DIR] [--strict] [--env-file PATH] [--json]
 
   --no-suites      run the doctor only (no root needed)
-  --reports DIR    where doctor.json, junit-doctor.xml and junit-host.xml go (default: reports/ in
-                   this project's directory)
+  --reports DIR    where doctor.json, junit-doctor.xml, junit-host.xml and verify.json go
+                   (default: reports/ in this project's directory)
   --strict         a doctor warning fails the run too (exit 3)
   --env-file PATH  read settings from PATH instead of backend/.env.local (the environment wins)
+  --json           print the outcome as JSON on stdout (verdict, doctor summary, each suite's
+                   counts, the stage timeline); everything else goes to stderr. The same JSON is
+                   always written to verify.json in the reports directory
 
 The main job: runs the doctor on this host, then the host suites (vitest run --project host; as
 root), whatever the doctor found, and ends with a summary of what is missing and how to fix it.
@@ -30,8 +34,8 @@ exit codes: 0 ready and every host suite passed, 1 a host suite failed (or wrote
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** Runs this project's vitest on the host project, in the foreground (its output is the user's). */
-export const realSuiteRunner: SuiteRunner = ({ cwd, env, signal }) =>
-  runForeground(path.join(cwd, 'node_modules', '.bin', 'vitest'), ['run', '--project', 'host'], { cwd, env, signal });
+export const realSuiteRunner: SuiteRunner = ({ cwd, env, signal, stdoutToStderr }) =>
+  runForeground(path.join(cwd, 'node_modules', '.bin', 'vitest'), ['run', '--project', 'host'], { cwd, env, signal, stdoutToStderr });
 
 /** What the command needs from outside; tests pass fakes. */
 export interface VerifyCommandDeps {
@@ -51,9 +55,12 @@ export async function runVerifyCommand(io: CliIo, args: readonly string[], deps:
       reports: { type: 'string' },
       strict: { type: 'boolean' },
       'env-file': { type: 'string' },
+      json: { type: 'boolean' },
     },
     USAGE,
   );
+  // With --json, stdout carries the JSON alone: the doctor's text, the suites and the summary go to stderr.
+  const text = values.json ? io.stderr : io.stdout;
   const host = deps.host ?? createRealHost(io.env);
   const suites = values['no-suites'] !== true;
   const refusal = suites ? hostGateMessage(host.users.effectiveUid(), 'pnpm verify') : null;
@@ -74,15 +81,17 @@ export async function runVerifyCommand(io: CliIo, args: readonly string[], deps:
     packageRoot,
     runner: deps.runner ?? realSuiteRunner,
     env: io.env,
-    write: (text) => io.stdout.write(text),
-    color: shouldColour(io),
+    write: (chunk) => text.write(chunk),
+    suitesToStderr: values.json === true,
+    color: shouldColour({ stdout: text, env: io.env }),
     signal: io.signal,
     clock: deps.clock,
     gatherFacts: deps.gatherFacts,
   });
   // Started through sudo → advise sudo again; a root shell has no need (and maybe no sudo).
   const rerun = suites ? `${io.env.SUDO_UID ? 'sudo ' : ''}pnpm verify` : 'pnpm verify --no-suites';
-  io.stdout.write(renderVerifySummary({ ...outcome, rerun }));
+  text.write(renderVerifySummary({ ...outcome, rerun }));
+  if (values.json) io.stdout.write(renderVerifyJson(outcome));
   return outcome.exitCode;
 }
 

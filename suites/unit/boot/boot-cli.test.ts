@@ -8,6 +8,7 @@ import { runBootCommand } from '../../../lib/cli/commands/boot.ts';
 import type { CliIo } from '../../../lib/cli/io.ts';
 import { runCli } from '../../../lib/cli/main.ts';
 import { FAKE_FIRECRACKER_BIN } from '../../../fixtures/fake-firecracker/index.ts';
+import { TOOL_VERSION } from '../../../lib/version.ts';
 import { createBootSandbox, processesWith, residueOf, type BootSandbox } from './boot-harness.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
@@ -86,8 +87,14 @@ describe('octolab-verify boot (the CLI as a process)', { timeout: 60_000 }, () =
   it('prints the result as JSON with --json', async () => {
     const run = await runBin(['boot', '--json'], envFor()).done;
     const result = JSON.parse(run.stdout);
-    expect(result).toMatchObject({ ok: true, failedStage: null, error: null, markerLine: { text: 'Hello, World!' }, exit: { code: 0 } });
+    expect(result).toMatchObject({ tool: { name: 'octolab-verify', version: TOOL_VERSION }, ok: true, failed_stage: null, error: null, marker_line: { text: 'Hello, World!' }, exit: { code: 0 } });
     expect(result.stages).toHaveLength(12);
+    // The timeline: each stage starts where the one before it ended, or later.
+    for (const [i, stage] of result.stages.entries()) {
+      expect(Object.keys(stage)).toEqual(['name', 'title', 'status', 'start_ms', 'duration_ms']);
+      if (i > 0) expect(stage.start_ms).toBeGreaterThanOrEqual(result.stages[i - 1].start_ms + result.stages[i - 1].duration_ms - 0.2);
+    }
+    expect(Object.keys(result).filter((key) => /[A-Z]/.test(key))).toEqual([]);
   });
 
   it('exits 1 naming the failed stage when the marker never comes', async () => {

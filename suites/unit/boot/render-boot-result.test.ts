@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TOOL_VERSION } from '../../../lib/version.ts';
 import { bootResultToJson, type BootResult } from '../../../lib/firecracker/boot-result.ts';
 import { BootStageError } from '../../../lib/firecracker/errors.ts';
 import { vmNetwork } from '../../../fixtures/fake-netd-lease.ts';
@@ -24,8 +25,8 @@ function result(overrides: Partial<BootResult> = {}): BootResult {
     network: null,
     exit: { code: 0, signal: null },
     stages: [
-      { name: 'prepare', title: 'create the lab directory and copy the rootfs', ms: 12.4, status: 'passed' },
-      { name: 'serial-marker', title: 'wait for the marker on the serial console', ms: 1520, status: 'passed' },
+      { name: 'prepare', title: 'create the lab directory and copy the rootfs', startMs: 0.04, ms: 12.4, status: 'passed' },
+      { name: 'serial-marker', title: 'wait for the marker on the serial console', startMs: 12.44, ms: 1520, status: 'passed' },
     ],
     totalMs: 1532.4,
     cleanupErrors: [],
@@ -56,7 +57,7 @@ describe('rendering a boot result', () => {
   it('renders a failure with the stage, the layered error and the cleanup errors', () => {
     const error = new BootStageError('api-socket', { code: 'BOOT_STAGE_TIMEOUT', summary: 'boot stage "api-socket" (wait for the API socket) timed out after 10000 ms', hint: 'see the log' });
     const text = renderBootText(
-      result({ ok: false, failedStage: 'api-socket', error, hint: 'see the log', markerLine: null, cleanupErrors: [{ name: 'remove the lab directory', message: 'EBUSY' }], stages: [{ name: 'api-socket', title: 'wait for the API socket', ms: 10000, status: 'failed' }, { name: 'api-ready', title: 'API answers', ms: 0, status: 'not-run' }] }),
+      result({ ok: false, failedStage: 'api-socket', error, hint: 'see the log', markerLine: null, cleanupErrors: [{ name: 'remove the lab directory', message: 'EBUSY' }], stages: [{ name: 'api-socket', title: 'wait for the API socket', startMs: 3, ms: 10000, status: 'failed' }, { name: 'api-ready', title: 'API answers', startMs: null, ms: 0, status: 'not-run' }] }),
     );
     expect(text).toMatch(/^boot FAILED at stage "api-socket" after 1\.53 s/);
     expect(text).toContain('  ✗ api-socket       10.00 s  wait for the API socket');
@@ -77,6 +78,46 @@ describe('rendering a boot result', () => {
   it('flattens the error for JSON', () => {
     const error = new BootStageError('netd', { code: 'BOOT_STAGE_FAILED', summary: 'x', reason: 'LAB_COLLISION' });
     expect(bootResultToJson(result({ ok: false, error })).error).toEqual({ code: 'BOOT_STAGE_FAILED', stage: 'netd', summary: 'x', attempted: null, reason: 'LAB_COLLISION', hint: null });
+  });
+
+  it('writes snake_case JSON with the tool, every stage\'s start and duration rounded to 0.1 ms', () => {
+    // The network is netd's view of the lab, passed through as it is (its fields are snake_case already).
+    const network = { tap: 'otp0b1e2c3d4e', bridge: 'obr0b1e2c3d4e' } as BootResult['network'];
+    const json = bootResultToJson(result({ network }));
+    expect(json).toEqual({
+      tool: { name: 'octolab-verify', version: TOOL_VERSION },
+      ok: true,
+      lab_id: LAB,
+      lab_dir: DIR,
+      socket_path: `${DIR}/firecracker.sock`,
+      serial_log_path: `${DIR}/serial.log`,
+      log_path: `${DIR}/firecracker.log`,
+      pid: 4242,
+      kept: false,
+      marker: 'Hello, World!',
+      marker_line: { line_number: 19, text: 'Hello, World!' },
+      firecracker_version: '1.7.0',
+      rootfs_copy: 'sparse-copy',
+      network,
+      exit: { code: 0, signal: null },
+      stages: [
+        { name: 'prepare', title: 'create the lab directory and copy the rootfs', status: 'passed', start_ms: 0, duration_ms: 12.4 },
+        { name: 'serial-marker', title: 'wait for the marker on the serial console', status: 'passed', start_ms: 12.4, duration_ms: 1520 },
+      ],
+      total_ms: 1532.4,
+      cleanup_errors: [],
+      failed_stage: null,
+      error: null,
+      hint: null,
+      serial_tail: null,
+      log_tail: null,
+      stderr_tail: null,
+    });
+  });
+
+  it('gives a stage that did not run a null start', () => {
+    const json = bootResultToJson(result({ ok: false, stages: [{ name: 'api-ready', title: 'API answers', startMs: null, ms: 0, status: 'not-run' }] }));
+    expect(json.stages).toEqual([{ name: 'api-ready', title: 'API answers', status: 'not-run', start_ms: null, duration_ms: 0 }]);
   });
 
   it.each([

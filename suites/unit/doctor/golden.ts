@@ -9,11 +9,11 @@ export const GOLDEN_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 /** True on an explicit update run: `UPDATE_GOLDEN=1 npx vitest run --project unit suites/unit/doctor`. */
 export const UPDATING = process.env.UPDATE_GOLDEN === '1';
 
-/** Compares `actual` with the golden file `name`; only an update run (re)writes it. */
-export function expectGolden(name: string, actual: string): void {
-  const file = path.join(GOLDEN_DIR, name);
+/** Compares `actual` with the golden file `name` (in `dir`, the doctor's by default); only an update run (re)writes it. */
+export function expectGolden(name: string, actual: string, dir = GOLDEN_DIR): void {
+  const file = path.join(dir, name);
   if (UPDATING) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     writeFileSync(file, actual);
     return;
   }

@@ -3,6 +3,7 @@ import { PATHS, breakers, healthyScenario, makeWsl, type DoctorScenario } from '
 import { renderDoctorJson } from '../../../lib/doctor/render-json.ts';
 import { renderDoctorJUnit } from '../../../lib/doctor/render-junit.ts';
 import { renderDoctorText } from '../../../lib/doctor/render-text.ts';
+import { renderFormat } from '../../../lib/doctor/outputs/show-outputs.ts';
 import { runStable } from './doctor-support.ts';
 import { expectGolden } from './golden.ts';
 
@@ -34,5 +35,9 @@ describe('doctor renderings match their golden files (update with UPDATE_GOLDEN=
     expectGolden(`${name}.json`, renderDoctorJson(report));
     expectGolden(`${name}.txt`, renderDoctorText(report, { color: false }));
     expectGolden(`${name}.junit.xml`, renderDoctorJUnit(report));
+    // The monitoring formats (lib/doctor/outputs); suites/unit/doctor/outputs/ checks what they mean.
+    for (const [format, extension] of [['prometheus', 'prom'], ['nagios', 'nagios.txt'], ['tap', 'tap'], ['npd', 'npd.txt']] as const) {
+      expectGolden(`${name}.${extension}`, await renderFormat(format, report, { color: false }));
+    }
   });
 });

@@ -133,4 +133,16 @@ describe('runSteps', () => {
     const outcome = await runSteps([step('a'), step('b')], [], { budgetMs: 5000, clock });
     expect(outcome.stages.map((s) => s.ms)).toEqual([5, 5]);
   });
+
+  it('places each stage on the run\'s timeline: its start after the run\'s start, null for a stage that did not run', async () => {
+    let now = 100;
+    const clock = { now: () => (now += 5) };
+    const outcome = await runSteps([step('a'), step('b', async () => Promise.reject(new Error('boom'))), step('c')], [], { budgetMs: 5000, clock });
+    // Each step reads the clock for its budget, its start and its end: a starts 10 ms in, b 25 ms in.
+    expect(outcome.stages.map((s) => [s.name, s.startMs, s.ms])).toEqual([
+      ['a', 10, 5],
+      ['b', 25, 5],
+      ['c', null, 0],
+    ]);
+  });
 });

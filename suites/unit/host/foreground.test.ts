@@ -1,5 +1,6 @@
 import { existsSync, watch } from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { withDir } from 'tmp-promise';
 import { describe, expect, it } from 'vitest';
 import { runForeground } from '../../../lib/host/foreground.ts';
@@ -35,6 +36,13 @@ describe('runForeground (a program sharing the terminal)', () => {
       },
       { unsafeCleanup: true },
     ));
+
+  it('with stdoutToStderr, sends the program\'s stdout to this process\'s stderr and leaves stdout clean', async () => {
+    const foreground = new URL('../../../lib/host/foreground.ts', import.meta.url).href;
+    const parent = `const { runForeground } = await import(${JSON.stringify(foreground)}); await runForeground(process.execPath, ['-e', 'console.log("from the child")'], { cwd: '/', env: { PATH: process.env.PATH }, stdoutToStderr: true }); console.log('parent stdout');`;
+    const run = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', parent], { reject: false });
+    expect({ exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr }).toEqual({ exitCode: 0, stdout: 'parent stdout', stderr: 'from the child' });
+  });
 
   it('throws a HostError naming the command when the program does not exist', async () => {
     await expect(runForeground('/nonexistent/vitest', ['run'], { cwd: '/', env })).rejects.toMatchObject({ name: 'HostError', message: expect.stringContaining('/nonexistent/vitest') });
