@@ -25,9 +25,13 @@ export interface CliRun {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Starts `node <cli> ...args` with exactly `env`, detached into its own process group. */
-export function startCli(args: readonly string[], env: Record<string, string>, cwd: string, cli = CLI): CliRun {
-  const child = spawn(process.execPath, [cli, ...args], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `node <cli> ...args` with exactly `env`, detached into its own process group. `prefix`
+ * (e.g. `unshare --net --`) is a command that execs the rest, so the pid stays the launcher's.
+ */
+export function startCli(args: readonly string[], env: Record<string, string>, cwd: string, cli = CLI, prefix: readonly string[] = []): CliRun {
+  const argv = [...prefix, process.execPath, cli, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
