@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { requireRoot, requireTools } from '../support/require.ts';
-import { createBootSandbox, type BootSandbox } from '../unit/boot/boot-harness.ts';
+import { useBootSandbox } from '../unit/boot/boot-harness.ts';
 import { createNetns, deleteNetns, labLinksIn, netnsExists, startDaemon, type InProcessDaemon } from '../host/netd/support.ts';
 import { describePlan, planRounds, playRound, type ChaosWorld, type RoundReport } from './chaos-round.ts';
 import { seededRandom, soakSeed } from './seeded-random.ts';
@@ -18,13 +18,7 @@ const SEED = soakSeed();
 const ROUNDS = roundsFromEnv(process.env.OCTOLAB_SOAK_ROUNDS, 100);
 const NET_ROUNDS = Math.max(10, Math.round(ROUNDS / 4));
 
-let sandbox: BootSandbox;
-beforeAll(async () => {
-  sandbox = await createBootSandbox();
-}, 60_000);
-afterAll(async () => {
-  await sandbox?.cleanup();
-}, 60_000);
+const sandbox = useBootSandbox();
 
 /** Plays `rounds` rounds in order; returns one line per failed round, each naming the seed and the round. */
 async function soak(world: ChaosWorld, rounds: number, salt: number): Promise<string[]> {
@@ -54,7 +48,7 @@ describe('boot teardown under chaos (the real launcher, the fake Firecracker)', 
     // As root, cleanup runs in a network namespace of its own: it must never release the machine's own lab links.
     const root = process.geteuid?.() === 0;
     if (root) requireTools(ctx, 'net', ['unshare']);
-    const world: ChaosWorld = { sandbox, cleanupPrefix: root ? ['unshare', '--net', '--'] : [], markerPrefix: `soak-${SEED}` };
+    const world: ChaosWorld = { sandbox: sandbox(), cleanupPrefix: root ? ['unshare', '--net', '--'] : [], markerPrefix: `soak-${SEED}` };
     expect(await soak(world, ROUNDS, 0)).toEqual([]);
   });
 
@@ -63,10 +57,10 @@ describe('boot teardown under chaos (the real launcher, the fake Firecracker)', 
     const netns = await createNetns();
     let daemon: InProcessDaemon | null = null;
     try {
-      const socketPath = `${sandbox.root}/netd.sock`;
+      const socketPath = `${sandbox().root}/netd.sock`;
       daemon = await startDaemon({ netns, socketPath });
       const world: ChaosWorld = {
-        sandbox,
+        sandbox: sandbox(),
         netd: { socketPath, netns },
         cleanupPrefix: ['unshare', '--net', '--'],
         markerPrefix: `soak-net-${SEED}`,

@@ -7,8 +7,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { FAKE_FIRECRACKER_BIN, FAKE_MODES } from '../../fixtures/fake-firecracker/index.ts';
-import type { BootSandbox } from '../unit/boot/boot-harness.ts';
+import { FAKE_MODES } from '../../fixtures/fake-firecracker/index.ts';
+import { fakeBootEnv, type BootSandbox } from '../unit/boot/boot-harness.ts';
 import { takeCensus } from './census.ts';
 import { endWithin, hasStackTrace, startCli, type CliExit } from './cli-run.ts';
 import type { SeededRandom } from './seeded-random.ts';
@@ -75,19 +75,13 @@ const MARKER = 'SOAK_ROUND_MARKER';
 export async function playRound(plan: RoundPlan, world: ChaosWorld): Promise<RoundReport> {
   const { sandbox } = world;
   const marker = `${world.markerPrefix}-${plan.round}`;
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+  const env = fakeBootEnv(sandbox, {
     [MARKER]: marker,
-    OCTOLAB_FIRECRACKER_BIN: FAKE_FIRECRACKER_BIN,
-    OCTOLAB_MICROVM_KERNEL_PATH: sandbox.images.kernel,
-    OCTOLAB_MICROVM_ROOTFS_BASE_PATH: sandbox.images.rootfs,
-    OCTOLAB_MICROVM_STATE_DIR: sandbox.stateDir,
     // Never the machine's own netd: the world's, or a path where nothing listens.
     OCTOLAB_MICROVM_NETD_SOCK: world.netd?.socketPath ?? path.join(sandbox.root, 'no-netd.sock'),
     FAKE_FIRECRACKER_MODE: plan.mode,
     FAKE_FIRECRACKER_DELAY_MS: String(plan.fakeDelayMs),
-    NO_COLOR: '1',
-  };
+  });
   const problems: string[] = [];
   const run = startCli(['boot', '--timeout', '20', ...(world.netd ? ['--net'] : [])], env, sandbox.root);
   const ended = await Promise.race([run.done.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), plan.atMs))]);

@@ -12,8 +12,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FAKE_FIRECRACKER_BIN } from '../../fixtures/fake-firecracker/index.ts';
-import { createBootSandbox } from '../unit/boot/boot-harness.ts';
+import { createBootSandbox, fakeBootEnv } from '../unit/boot/boot-harness.ts';
 import { takeCensus } from './census.ts';
 import { CLI, endWithin, startCli } from './cli-run.ts';
 import { seededRandom, soakSeed } from './seeded-random.ts';
@@ -36,16 +35,8 @@ try {
   for (let i = 1; i <= tries; i++) {
     const signal = random.pick(['SIGTERM', 'SIGINT'] as const);
     const delay = random.int(0, windowMs);
-    const marker = `OCTOLAB_SOAK_ROUND=${seed}-${i}`;
-    const env = {
-      OCTOLAB_SOAK_ROUND: `${seed}-${i}`,
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      OCTOLAB_FIRECRACKER_BIN: FAKE_FIRECRACKER_BIN,
-      OCTOLAB_MICROVM_KERNEL_PATH: sandbox.images.kernel,
-      OCTOLAB_MICROVM_ROOTFS_BASE_PATH: sandbox.images.rootfs,
-      OCTOLAB_MICROVM_STATE_DIR: sandbox.stateDir,
-      NO_COLOR: '1',
-    };
+    const marker = `SOAK_ROUND_MARKER=${seed}-${i}`;
+    const env = fakeBootEnv(sandbox, { SOAK_ROUND_MARKER: `${seed}-${i}` });
     const run = startCli(['boot'], env, sandbox.root, values.cli);
     await new Promise((resolve) => setTimeout(resolve, delay));
     run.kill(signal);

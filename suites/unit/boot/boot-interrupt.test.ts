@@ -1,12 +1,12 @@
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bootMicroVm, type BootOptions } from '../../../lib/firecracker/boot-pipeline.ts';
 import type { BootResult } from '../../../lib/firecracker/boot-result.ts';
 import type { LabFs } from '../../../lib/firecracker/lab-fs.ts';
 import { createRealLabFs } from '../../../lib/host/vmm/real-lab-fs.ts';
 import { sparseCopy } from '../../../lib/host/vmm/rootfs-copy.ts';
-import { createBootSandbox, fakeInputs, residueOf, type BootSandbox } from './boot-harness.ts';
+import { fakeInputs, residueOf, useBootSandbox } from './boot-harness.ts';
 import { LabFsProbe, type CreatingOp } from './lab-fs-probe.ts';
 
 // Regression: SIGTERM/SIGINT in the first ~0.8 s of `boot` left <state>/lab_<uuid>/ with
@@ -15,26 +15,20 @@ import { LabFsProbe, type CreatingOp } from './lab-fs-probe.ts';
 // still let "prepare" start. Each test aborts at one point and then requires: the boot reports the
 // interruption, teardown never overlapped a creation, nothing began after the result, nothing is left.
 
-let sandbox: BootSandbox;
-beforeAll(async () => {
-  sandbox = await createBootSandbox();
-}, 60_000);
-afterAll(async () => {
-  await sandbox?.cleanup();
-}, 60_000);
+const sandbox = useBootSandbox();
 
 const SIGTERM = () => new Error('received SIGTERM');
 
 function boot(probe: LabFsProbe, signal: AbortSignal, options: Partial<BootOptions> = {}): Promise<BootResult> {
   // `hold` keeps the fake up after its output, so no stage ends by itself before the abort lands.
-  return bootMicroVm({ inputs: fakeInputs(sandbox, ['--fake-mode', 'hold']), budgetMs: 30_000, signal, files: probe.files, spawn: probe.spawn, ...options });
+  return bootMicroVm({ inputs: fakeInputs(sandbox(), ['--fake-mode', 'hold']), budgetMs: 30_000, signal, files: probe.files, spawn: probe.spawn, ...options });
 }
 
 /** Waits until the abandoned work (if any) has stopped, then says everything the probe and the state dir found. */
 async function findings(probe: LabFsProbe, result: BootResult) {
   probe.markReturned();
   await probe.quiet();
-  return { overlaps: probe.overlaps, afterReturn: probe.afterReturn, residue: await residueOf(sandbox.stateDir, result.labId) };
+  return { overlaps: probe.overlaps, afterReturn: probe.afterReturn, residue: await residueOf(sandbox().stateDir, result.labId) };
 }
 
 const CLEAN = { overlaps: [], afterReturn: [], residue: [] };
@@ -94,7 +88,7 @@ describe('an interrupted boot leaves nothing', { timeout: 60_000 }, () => {
   });
 
   it('stops copying a large rootfs mid-way, removes the partial copy, and only then tears down', { timeout: 120_000 }, async () => {
-    const big = await largeRootfs(path.join(sandbox.root, 'big.ext4'));
+    const big = await largeRootfs(path.join(sandbox().root, 'big.ext4'));
     const copies: Array<{ outcome: string; bytes: number }> = [];
     const controller = new AbortController();
     let watcher: FSWatcher | undefined;
@@ -123,7 +117,7 @@ describe('an interrupted boot leaves nothing', { timeout: 60_000 }, () => {
       },
     };
     const probe = new LabFsProbe(files);
-    const result = await bootMicroVm({ inputs: { ...fakeInputs(sandbox), rootfsPath: big }, budgetMs: 60_000, signal: controller.signal, files: probe.files, spawn: probe.spawn });
+    const result = await bootMicroVm({ inputs: { ...fakeInputs(sandbox()), rootfsPath: big }, budgetMs: 60_000, signal: controller.signal, files: probe.files, spawn: probe.spawn });
     expect(result).toMatchObject({ failedStage: 'prepare', error: { code: 'BOOT_INTERRUPTED' } });
     // The copy ended by the abort, its partial target already gone (-1: no such file), before teardown began.
     expect(copies).toEqual([{ outcome: 'stopped: received SIGTERM', bytes: -1 }]);
