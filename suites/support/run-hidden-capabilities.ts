@@ -2,7 +2,9 @@
  * Runs the host tests of each hidden-capability scenario (hidden-capabilities.ts) with that
  * capability hidden, and leaves reports/junit-host-without-<name>.xml for CI's closing line. A run
  * whose report is missing, or in which no test skipped for the hidden reason (the hiding did not
- * take effect), is recorded as a failure in reports/junit-ci-hidden-<name>.xml.
+ * take effect), is recorded as a failure in reports/junit-ci-hidden-<name>.xml. Exits 0 once every
+ * scenario is recorded (their verdicts are in the reports), 64 on an unknown scenario name; any
+ * other exit means it could not finish.
  *
  *   node --import tsx suites/support/run-hidden-capabilities.ts [NAME...]     (as root, from the repo)
  */
@@ -76,10 +78,8 @@ async function main(names: string[]): Promise<number> {
     console.error(`unknown scenario ${unknown.join(', ')}; known: ${HIDDEN_SCENARIOS.map((s) => s.name).join(', ')}`);
     return 64;
   }
-  let failed = 0;
   for (const scenario of HIDDEN_SCENARIOS.filter((s) => names.length === 0 || names.includes(s.name))) {
     const problems = await play(scenario);
-    if (problems.length > 0) failed++;
     for (const problem of problems) console.error(`hidden ${scenario.name}: ${problem}`);
     await writeReportFile(
       path.join(REPORTS, `junit-ci-hidden-${scenario.name}.xml`),
@@ -99,7 +99,7 @@ async function main(names: string[]): Promise<number> {
       ]),
     );
   }
-  return failed === 0 ? 0 : 1;
+  return 0;
 }
 
 process.exitCode = await main(process.argv.slice(2));
