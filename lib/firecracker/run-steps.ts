@@ -115,15 +115,15 @@ export class StepSettled extends Error {
 
 /** Runs `steps` in order on `state`; never throws for a step's failure, returns it instead. */
 export async function runSteps<S>(steps: readonly Step<S>[], state: S, options: RunStepsOptions): Promise<RunOutcome> {
-  const cleanups: Cleanup[] = [];
+  const cleanups: Array<{ name: string; run: () => Promise<void>; keepable: boolean }> = [];
+  const stages: StageTiming[] = steps.map((s) => ({ name: s.name, title: s.title, ms: 0, status: 'not-run' }));
+  const started = options.clock.now();
   let tornDown = false;
   const defer: StepContext<S>['defer'] = (name, run, o) => {
     // Only a step that outlived its settle limit gets here: undo its creation at once.
     if (tornDown) return void run().catch(() => undefined);
     cleanups.push({ name, run, keepable: o?.keepable === true });
   };
-  const stages: StageTiming[] = steps.map((s) => ({ name: s.name, title: s.title, ms: 0, status: 'not-run' }));
-  const started = options.clock.now();
   const stragglers: CleanupFailure[] = [];
   let failure: StepFailure | null = null;
   for (const [index, step] of steps.entries()) {
