@@ -101,7 +101,7 @@ function lastLines(text: string): string | null {
 
 function buildResult(state: BootState, outcome: RunOutcome, tails: { serial: string | null; log: string | null; stderr: string | null }, keep: boolean): BootResult {
   const cleanupErrors = outcome.cleanupFailures.map((c) => ({ name: c.name, message: describeError(c.error) }));
-  let error: BootStageError | null = outcome.failure ? stageError(state, outcome.failure, tails) : null;
+  let error: BootStageError | null = outcome.failure ? stageError(state, outcome.failure, tails, outcome.stages[0]?.name === outcome.failure.stage) : null;
   if (!error && outcome.cleanupFailures.length > 0) {
     const first = outcome.cleanupFailures[0]!;
     error = new BootStageError('teardown', {
@@ -139,8 +139,14 @@ function buildResult(state: BootState, outcome: RunOutcome, tails: { serial: str
   };
 }
 
+/** What an interruption did: mid-stage (torn down), between stages, or before the boot began (nothing made). */
+function interruptedText(failure: StepFailure, why: string, first: boolean): string {
+  if (failure.started) return `was interrupted (${why}); the lab was torn down`;
+  return `was not started: the boot was interrupted (${why}) ${first ? 'before it began; nothing was created' : 'before this stage; the lab was torn down'}`;
+}
+
 /** Wraps what stopped a stage into one error that names the stage and carries the output tails. */
-function stageError(state: BootState, failure: StepFailure, tails: { serial: string | null; log: string | null; stderr: string | null }): BootStageError {
+function stageError(state: BootState, failure: StepFailure, tails: { serial: string | null; log: string | null; stderr: string | null }, first: boolean): BootStageError {
   const cause = failure.error;
   const inner = cause instanceof VerifyError ? cause : null;
   const output = [
@@ -155,7 +161,7 @@ function stageError(state: BootState, failure: StepFailure, tails: { serial: str
     failure.kind === 'timeout'
       ? `timed out after ${Math.round(failure.limitMs ?? 0)} ms${cause instanceof StepTimeout && cause.budget ? ' (the rest of the total budget; raise --timeout)' : ''}${diagnosis ? `: ${diagnosis.finding}` : ''}`
       : failure.kind === 'interrupted'
-        ? `was interrupted (${describeError(cause)}); the lab was torn down`
+        ? interruptedText(failure, describeError(cause), first)
         : `failed: ${describeError(cause)}`;
   return new BootStageError(failure.stage, {
     code: failure.kind === 'timeout' ? 'BOOT_STAGE_TIMEOUT' : failure.kind === 'interrupted' ? 'BOOT_INTERRUPTED' : 'BOOT_STAGE_FAILED',
@@ -163,7 +169,10 @@ function stageError(state: BootState, failure: StepFailure, tails: { serial: str
     attempted: failure.title,
     reason: inner?.reason ?? (failure.kind === 'failed' ? describeError(cause) : undefined),
     output: output || undefined,
-    hint: diagnosis?.hint ?? inner?.hint ?? STAGE_HINTS[failure.stage] ?? 'See the output below; `octolab-verify doctor` checks the prerequisites.',
+    hint:
+      failure.kind === 'interrupted'
+        ? 'Stopped on request (SIGINT/SIGTERM), after undoing what it had made; run `octolab-verify boot` again to boot.'
+        : (diagnosis?.hint ?? inner?.hint ?? STAGE_HINTS[failure.stage] ?? 'See the output below; `octolab-verify doctor` checks the prerequisites.'),
     cause,
   });
 }

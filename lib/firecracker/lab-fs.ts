@@ -15,14 +15,17 @@ export interface FileTail {
  * can replace a single operation, e.g. a copy that fails.
  */
 export interface LabFs {
-  /** mkdir with mode 0700; the parent must exist and the directory must not (EEXIST). */
+  /** mkdir with mode 0700; the parent must exist and the directory must not (EEXIST). A failure leaves no directory. */
   createDir(dir: string): Promise<void>;
   /** Creates an empty file, mode 0600, failing if it exists. */
   createEmptyFile(file: string): Promise<void>;
   /** Writes a temp file beside `file`, then renames it over `file`. */
   writeFileAtomic(file: string, text: string): Promise<void>;
-  /** Copies the base image (reflink or sparse copy); the base is only ever opened read-only. */
-  copyRootfs(source: string, target: string): Promise<CopyMethod>;
+  /**
+   * Copies the base image (reflink or sparse copy); the base is only ever opened read-only. When
+   * `signal` aborts mid-copy it stops, removes the partial target and rejects with the signal's reason.
+   */
+  copyRootfs(source: string, target: string, signal?: AbortSignal): Promise<CopyMethod>;
   /** Removes a file; a missing file is fine. */
   removeFile(file: string): Promise<void>;
   /** Removes a directory tree; a missing directory is fine. */

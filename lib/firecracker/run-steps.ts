@@ -3,6 +3,12 @@
  * its own cleanups; teardown runs them in reverse, always (success, failure, timeout, interrupt),
  * collects their errors, and never lets one hide the run's own error. Steps are values: variants of
  * a run are edits of the list.
+ *
+ * Interruption never races teardown: a run aborted before a step begins does not begin it, and a
+ * step aborted mid-way (its signal fires) is waited for until it has stopped, so every cleanup it
+ * registers, up to its last creation, is in place before teardown starts. A step that does not stop
+ * within `settleTimeoutMs` is reported as a teardown failure; a cleanup it registers after teardown
+ * began runs at once.
  */
 
 /** One step: a name (the stage in results and errors), a title, a timeout, and its work. */
@@ -45,6 +51,8 @@ export interface StepFailure {
   error: unknown;
   /** The limit that expired, for timeouts. */
   limitMs?: number;
+  /** False when the run was interrupted before this step began: it did nothing. */
+  started: boolean;
 }
 
 /** A cleanup that failed. */
@@ -74,6 +82,8 @@ export interface RunStepsOptions {
   onFailure?: (failure: StepFailure) => Promise<void>;
   /** Limit for each cleanup; default 10 s. */
   cleanupTimeoutMs?: number;
+  /** How long a step whose signal fired may take to stop before teardown goes on without it; default 5 s. */
+  settleTimeoutMs?: number;
 }
 
 /** What happened: timings, the failure (if any), failed cleanups, and what was kept. */
@@ -110,14 +120,28 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, options: 
   const cleanups: Array<{ name: string; run: () => Promise<void>; keepable: boolean }> = [];
   const stages: StageTiming[] = steps.map((s) => ({ name: s.name, title: s.title, startMs: null, ms: 0, status: 'not-run' }));
   const started = options.clock.now();
+  let tornDown = false;
+  const defer: StepContext<S>['defer'] = (name, run, o) => {
+    // Only a step that outlived its settle limit gets here: undo its creation at once.
+    if (tornDown) return void run().catch(() => undefined);
+    cleanups.push({ name, run, keepable: o?.keepable === true });
+  };
+  const stragglers: CleanupFailure[] = [];
   let failure: StepFailure | null = null;
   for (const [index, step] of steps.entries()) {
+    if (options.signal?.aborted) {
+      // Interrupted between steps (or before the first): the next one is not begun at all.
+      failure = { stage: step.name, title: step.title, kind: 'interrupted', error: new StepInterrupted(describeReason(options.signal.reason)), started: false };
+      break;
+    }
     const remaining = options.budgetMs - (options.clock.now() - started);
     const budgetBound = step.timeoutMs === undefined || step.timeoutMs >= remaining;
     const limit = Math.max(0, Math.min(step.timeoutMs ?? remaining, remaining));
     options.onEvent?.({ type: 'step-start', name: step.name, title: step.title });
     const stepStart = options.clock.now();
-    failure = await runOne(step, state, limit, budgetBound, options.signal, (name, run, o) => cleanups.push({ name, run, keepable: o?.keepable === true }));
+    const ran = await runOne(step, state, { limit, budgetBound, outer: options.signal, defer, settleMs: options.settleTimeoutMs ?? 5000 });
+    failure = ran.failure;
+    if (ran.straggler) stragglers.push(ran.straggler);
     const ms = options.clock.now() - stepStart;
     stages[index] = { name: step.name, title: step.title, startMs: stepStart - started, ms, status: failure ? 'failed' : 'passed' };
     options.onEvent?.({ type: 'step-end', name: step.name, title: step.title, ms, ok: !failure });
@@ -125,48 +149,77 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, options: 
   }
   if (failure && options.onFailure) await options.onFailure(failure).catch(() => undefined);
   const totalMs = options.clock.now() - started;
+  tornDown = true;
   const { cleanupFailures, kept } = await teardown(cleanups, options.keep === true && failure === null, options);
-  return { stages, totalMs, failure, cleanupFailures, kept };
+  return { stages, totalMs, failure, cleanupFailures: [...stragglers, ...cleanupFailures], kept };
 }
 
-async function runOne<S>(
-  step: Step<S>,
-  state: S,
-  limit: number,
-  budgetBound: boolean,
-  outer: AbortSignal | undefined,
-  defer: StepContext<S>['defer'],
-): Promise<StepFailure | null> {
+interface Cleanup {
+  name: string;
+  run: () => Promise<void>;
+  keepable: boolean;
+}
+
+interface RunOneOptions<S> {
+  limit: number;
+  budgetBound: boolean;
+  outer: AbortSignal | undefined;
+  defer: StepContext<S>['defer'];
+  settleMs: number;
+}
+
+async function runOne<S>(step: Step<S>, state: S, o: RunOneOptions<S>): Promise<{ failure: StepFailure | null; straggler?: CleanupFailure }> {
   const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(new StepInterrupted(describeReason(outer?.reason)));
-  if (outer?.aborted) onOuterAbort();
-  outer?.addEventListener('abort', onOuterAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new StepTimeout(limit, budgetBound)), limit);
+  const onOuterAbort = () => controller.abort(new StepInterrupted(describeReason(o.outer?.reason)));
+  if (o.outer?.aborted) onOuterAbort();
+  o.outer?.addEventListener('abort', onOuterAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new StepTimeout(o.limit, o.budgetBound)), o.limit);
   const aborted = new Promise<never>((_, reject) => {
     if (controller.signal.aborted) reject(controller.signal.reason);
     controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
   });
   aborted.catch(() => undefined);
+  const work = Promise.resolve().then(() => step.run({ state, signal: controller.signal, defer: o.defer }));
+  work.catch(() => undefined); // a step abandoned at its deadline must not raise an unhandled rejection
   try {
-    const work = Promise.resolve().then(() => step.run({ state, signal: controller.signal, defer }));
-    work.catch(() => undefined); // a step abandoned at its deadline must not raise an unhandled rejection
     await Promise.race([work, aborted]);
-    return null;
+    return { failure: null };
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : undefined;
-    if (reason instanceof StepTimeout) return { stage: step.name, title: step.title, kind: 'timeout', error: reason, limitMs: reason.limitMs };
-    if (reason instanceof StepInterrupted) return { stage: step.name, title: step.title, kind: 'interrupted', error: reason };
-    return { stage: step.name, title: step.title, kind: 'failed', error };
+    const base = { stage: step.name, title: step.title, started: true };
+    // Told to stop: wait until it has, so that what it created is registered before teardown.
+    const straggler = reason === undefined ? undefined : await settle(step, work, o.settleMs);
+    if (reason instanceof StepTimeout) return { failure: { ...base, kind: 'timeout', error: reason, limitMs: reason.limitMs }, straggler };
+    if (reason instanceof StepInterrupted) return { failure: { ...base, kind: 'interrupted', error: reason }, straggler };
+    return { failure: { ...base, kind: 'failed', error }, straggler };
   } finally {
     clearTimeout(timer);
-    outer?.removeEventListener('abort', onOuterAbort);
+    o.outer?.removeEventListener('abort', onOuterAbort);
     // Whatever the step left waiting (a watcher, a request) is told to stop now.
     if (!controller.signal.aborted) controller.abort(new StepSettled(step.name));
   }
 }
 
+/** Waits up to `ms` for an aborted step's work to end; returns a failure to report when it did not. */
+async function settle<S>(step: Step<S>, work: Promise<void>, ms: number): Promise<CleanupFailure | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    const outcome = await Promise.race([work.then(() => 'done' as const, () => 'done' as const), late]);
+    if (outcome === 'done') return undefined;
+    return {
+      name: `stop the "${step.name}" stage`,
+      error: new Error(`it did not stop within ${ms} ms of being told to; what it creates from now on is removed as soon as it registers it, anything else is left for \`octolab-verify cleanup\``),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function teardown(
-  cleanups: Array<{ name: string; run: () => Promise<void>; keepable: boolean }>,
+  cleanups: Cleanup[],
   keep: boolean,
   options: RunStepsOptions,
 ): Promise<{ cleanupFailures: CleanupFailure[]; kept: string[] }> {

@@ -22,18 +22,23 @@ async function requireFile(state: BootState, file: string | null, variable: stri
   return file;
 }
 
-/** prepare: checks the inputs, creates the lab dir (removed at teardown), copies the rootfs, creates the log file. */
+/**
+ * prepare: checks the inputs, creates the lab dir (removed at teardown), copies the rootfs, creates
+ * the log file. Each creation registers its removal as soon as it exists, and the step checks its
+ * signal before each one, so an interrupted prepare stops early and leaves nothing unregistered.
+ */
 export const prepareStep: BootStep = {
   name: 'prepare',
   title: 'create the lab directory and copy the rootfs',
   timeoutMs: 120_000,
-  async run({ state, defer }) {
+  async run({ state, signal, defer }) {
     const { inputs, paths, deps } = state;
     await requireFile(state, inputs.kernelPath, 'OCTOLAB_MICROVM_KERNEL_PATH', 'kernel');
     const rootfs = await requireFile(state, inputs.rootfsPath, 'OCTOLAB_MICROVM_ROOTFS_BASE_PATH', 'rootfs');
     if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
       throw new LabStateError({ code: 'LAB_PATH_TOO_LONG', summary: `the API socket path would be ${Buffer.byteLength(paths.socket)} bytes; unix sockets allow ${MAX_SOCKET_PATH}`, attempted: paths.socket, hint: 'Use a shorter OCTOLAB_MICROVM_STATE_DIR.' });
     }
+    signal.throwIfAborted();
     try {
       await deps.files.createDir(paths.dir);
     } catch (error) {
@@ -47,8 +52,10 @@ export const prepareStep: BootStep = {
       });
     }
     defer('remove the lab directory', () => deps.files.removeDir(paths.dir), { keepable: true });
+    signal.throwIfAborted();
     await deps.files.createEmptyFile(paths.log);
-    state.copyMethod = await deps.files.copyRootfs(rootfs, paths.rootfs);
+    signal.throwIfAborted();
+    state.copyMethod = await deps.files.copyRootfs(rootfs, paths.rootfs, signal);
   },
 };
 
@@ -77,14 +84,18 @@ export const netdStep: BootStep = {
   },
 };
 
-/** spawn: starts firecracker in its own process group, writes the pid file, starts tailing the serial log. */
+/**
+ * spawn: starts firecracker in its own process group, writes the pid file, starts tailing the serial
+ * log. As in prepare, each thing started registers its undoing the moment it exists.
+ */
 export const spawnStep: BootStep = {
   name: 'spawn',
   title: 'start firecracker',
   timeoutMs: 10_000,
-  async run({ state, defer }) {
+  async run({ state, signal, defer }) {
     const { inputs, paths, deps } = state;
     defer('remove the API socket', () => deps.files.removeFile(paths.socket), { keepable: true });
+    signal.throwIfAborted();
     const vmm = await deps.spawn({
       file: inputs.firecrackerBin,
       args: firecrackerArgs(paths, inputs.extraArgs),
@@ -102,9 +113,12 @@ export const spawnStep: BootStep = {
       },
       { keepable: true },
     );
+    signal.throwIfAborted();
     await deps.files.writeFileAtomic(paths.pidFile, `${vmm.pid}\n`);
-    state.serialTail = await deps.files.tail(paths.serial, (bytes) => state.scanner.push(bytes));
-    defer('stop reading the serial log', () => state.serialTail!.close());
+    signal.throwIfAborted();
+    const tail = await deps.files.tail(paths.serial, (bytes) => state.scanner.push(bytes));
+    state.serialTail = tail;
+    defer('stop reading the serial log', () => tail.close());
   },
 };
 

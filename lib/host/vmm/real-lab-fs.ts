@@ -12,7 +12,12 @@ export function createRealLabFs(): LabFs {
   return {
     createDir: async (dir) => {
       await fs.mkdir(dir, { mode: 0o700 });
-      await fs.chmod(dir, 0o700); // whatever the umask
+      try {
+        await fs.chmod(dir, 0o700); // whatever the umask
+      } catch (error) {
+        await fs.rmdir(dir).catch(() => undefined); // ours, and still empty: not left half-made
+        throw error;
+      }
     },
     createEmptyFile: async (file) => {
       const handle = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);

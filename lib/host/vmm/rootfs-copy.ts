@@ -8,9 +8,10 @@ const REFLINK_UNSUPPORTED = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL',
 /**
  * Copies the base image to `target` without ever opening the base for writing: a reflink where the
  * file system can (FICLONE), otherwise a block copy that leaves all-zero blocks as holes, so a
- * sparse image stays sparse. `target` must not exist (O_EXCL); a failed copy removes it.
+ * sparse image stays sparse. `target` must not exist (O_EXCL); a failed or aborted copy removes it.
  */
-export async function copyRootfs(source: string, target: string): Promise<CopyMethod> {
+export async function copyRootfs(source: string, target: string, signal?: AbortSignal): Promise<CopyMethod> {
+  signal?.throwIfAborted();
   try {
     await fs.copyFile(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
     return 'reflink';
@@ -18,11 +19,12 @@ export async function copyRootfs(source: string, target: string): Promise<CopyMe
     if (!REFLINK_UNSUPPORTED.has(errnoOf(error) ?? '')) throw error;
     await fs.rm(target, { force: true });
   }
-  await sparseCopy(source, target);
+  await sparseCopy(source, target, signal);
   return 'sparse-copy';
 }
 
-async function sparseCopy(source: string, target: string): Promise<void> {
+/** The block copy on its own (copyRootfs's fallback when the file system cannot reflink). */
+export async function sparseCopy(source: string, target: string, signal?: AbortSignal): Promise<void> {
   const input = await fs.open(source, constants.O_RDONLY);
   let output: fs.FileHandle | undefined;
   try {
@@ -30,6 +32,8 @@ async function sparseCopy(source: string, target: string): Promise<void> {
     const { size } = await input.stat();
     const buffer = Buffer.alloc(BLOCK);
     for (let offset = 0; offset < size; ) {
+      // Checked per block: an interrupted boot stops copying within one block, not at the end.
+      signal?.throwIfAborted();
       const { bytesRead } = await input.read(buffer, 0, Math.min(BLOCK, size - offset), offset);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);

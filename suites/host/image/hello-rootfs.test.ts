@@ -8,7 +8,7 @@ import { runCli } from '../../../lib/cli/main.ts';
 import { createRealHost } from '../../../lib/host/real-host.ts';
 import { renderHelloInit } from '../../../lib/provision/hello-init.ts';
 import { buildHelloRootfs } from '../../../lib/provision/hello-rootfs.ts';
-import { requireRoot, requireTools } from '../../support/require.ts';
+import { gate, requireRoot, requireTools } from '../../support/require.ts';
 
 const TOOLS = ['busybox', 'mkfs.ext4', 'debugfs', 'e2fsck', 'unshare', 'chroot'];
 
@@ -90,6 +90,8 @@ describe('the hello rootfs (built on this host)', () => {
         await fs.mkdir(root);
         await execa('debugfs', ['-R', `rdump / ${root}`, out]);
         const probe = await inOwnPidNamespace(root, 'echo $$');
+        // Root in a container without CAP_SYS_ADMIN may not make namespaces: that is a missing capability, not a broken image.
+        gate(ctx, 'root', probe.exitCode !== 0 && /unshare failed|Operation not permitted/.test(probe.stderr) ? `cannot create pid and mount namespaces here: ${probe.stderr.trim()}` : null);
         expect({ code: probe.exitCode, stdout: probe.stdout }).toEqual({ code: 0, stdout: '1' });
         const boot = await inOwnPidNamespace(root, 'exec /sbin/init');
         expect(boot.stdout).toBe('Hello, World!');

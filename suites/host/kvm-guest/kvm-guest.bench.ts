@@ -10,8 +10,9 @@ import { createSignalKick } from '../../../lib/host/kvm/deadline-kick.ts';
 import { runGuestProbeWith } from '../../../lib/host/kvm/guest-probe.ts';
 import { loadKvmNative } from '../../../lib/host/kvm/kvm-native.ts';
 import { probeKvmDevice } from '../../../lib/host/real-kvm.ts';
+import { kvmDevice } from '../../support/require-kvm.ts';
 
-const DEVICE = '/dev/kvm';
+const DEVICE = kvmDevice();
 const usable = process.geteuid?.() === 0 && existsSync(DEVICE);
 
 describe.skipIf(!usable)('guest-run KVM probe vs the plain kvm probe', () => {

@@ -26,6 +26,8 @@ describe('octolab-verify setup on the real host, into a temporary root prefix', 
     async (ctx) => {
       requireRoot(ctx);
       requireTools(ctx, 'image', ['busybox', 'mkfs.ext4', 'debugfs', 'e2fsck']);
+      // setup creates the socket group (groupadd); the test removes it (groupdel).
+      requireTools(ctx, 'users', ['groupadd', 'groupdel']);
       const group = `ovtsetup${randomBytes(3).toString('hex')}`;
       const temp = await dir({ unsafeCleanup: true });
       const server = await startArtifactServer();

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
+import { afterAll, beforeAll } from 'vitest';
 import type { BootOptions } from '../../../lib/firecracker/boot-pipeline.ts';
 import { FAKE_FIRECRACKER_BIN, writeFakeImages, type FakeImages } from '../../../fixtures/fake-firecracker/index.ts';
 
@@ -19,6 +20,34 @@ export async function createBootSandbox(): Promise<BootSandbox> {
   await fs.mkdir(stateDir);
   const images = await writeFakeImages(root);
   return { root, stateDir, images, cleanup };
+}
+
+/** Creates one sandbox for the file (beforeAll) and removes it (afterAll); returns a getter for it. */
+export function useBootSandbox(): () => BootSandbox {
+  let sandbox: BootSandbox | undefined;
+  beforeAll(async () => {
+    sandbox = await createBootSandbox();
+  }, 60_000);
+  afterAll(async () => {
+    await sandbox?.cleanup();
+  }, 60_000);
+  return () => {
+    if (!sandbox) throw new Error('the boot sandbox is made in beforeAll: use it inside a test');
+    return sandbox;
+  };
+}
+
+/** The environment of a `boot` by the real launcher against the fake in `sandbox` (nothing inherited but PATH). */
+export function fakeBootEnv(sandbox: BootSandbox, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    OCTOLAB_FIRECRACKER_BIN: FAKE_FIRECRACKER_BIN,
+    OCTOLAB_MICROVM_KERNEL_PATH: sandbox.images.kernel,
+    OCTOLAB_MICROVM_ROOTFS_BASE_PATH: sandbox.images.rootfs,
+    OCTOLAB_MICROVM_STATE_DIR: sandbox.stateDir,
+    NO_COLOR: '1',
+    ...extra,
+  };
 }
 
 /** Boot inputs that point at the fake; `fakeArgs` go after `--` (real firecracker ignores them). */

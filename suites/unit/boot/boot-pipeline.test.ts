@@ -1,22 +1,16 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bootMicroVm, type BootOptions } from '../../../lib/firecracker/boot-pipeline.ts';
 import { insertAfter, removeStep } from '../../../lib/firecracker/boot-steps.ts';
 import { createRealLabFs } from '../../../lib/host/vmm/real-lab-fs.ts';
 import { FakeNetdLease } from '../../../fixtures/fake-netd-lease.ts';
-import { createBootSandbox, fakeInputs, processesWith, residueOf, type BootSandbox } from './boot-harness.ts';
+import { fakeInputs, processesWith, residueOf, useBootSandbox } from './boot-harness.ts';
 
-let sandbox: BootSandbox;
-beforeAll(async () => {
-  sandbox = await createBootSandbox();
-}, 60_000);
-afterAll(async () => {
-  await sandbox?.cleanup();
-}, 60_000);
+const sandbox = useBootSandbox();
 
 const boot = (fakeArgs: readonly string[] = [], options: Partial<BootOptions> = {}) =>
-  bootMicroVm({ inputs: fakeInputs(sandbox, fakeArgs), budgetMs: 30_000, ...options });
+  bootMicroVm({ inputs: fakeInputs(sandbox(), fakeArgs), budgetMs: 30_000, ...options });
 
 const ALL_STAGES = ['prepare', 'spawn', 'api-socket', 'api-ready', 'logger', 'machine', 'boot-source', 'rootfs-drive', 'instance-start', 'running', 'serial-marker', 'guest-exit'];
 
@@ -28,7 +22,7 @@ describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
     expect(result.markerLine?.text).toBe('Hello, World!');
     expect(result).toMatchObject({ exit: { code: 0, signal: null }, firecrackerVersion: '1.7.0', failedStage: null, error: null, kept: false, cleanupErrors: [] });
     expect(result.serialLogPath).toBe(path.join(result.labDir, 'serial.log'));
-    expect(await residueOf(sandbox.stateDir, result.labId)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 
   it.each([
@@ -39,7 +33,7 @@ describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
     const result = await boot(['--fake-mode', modes[0]!]);
     expect(result.ok).toBe(true);
     expect(result.markerLine?.text).toBe('Hello, World!');
-    expect(await residueOf(sandbox.stateDir, result.labId)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 
   it.each([
@@ -62,14 +56,14 @@ describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
     expect(result.stages.find((s) => s.name === stage)?.status).toBe('failed');
     expect(result.serialTail).toMatch(/Running Firecracker v1\.7\.0/);
     expect(result.error!.message).toContain('serial (last lines):');
-    expect(await residueOf(sandbox.stateDir, result.labId)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 
   it('explains a silent console when the boot args lack console=ttyS0', async () => {
-    const result = await bootMicroVm({ inputs: fakeInputs(sandbox, [], { bootArgs: 'reboot=k panic=1 pci=off' }), budgetMs: 30_000 });
+    const result = await bootMicroVm({ inputs: fakeInputs(sandbox(), [], { bootArgs: 'reboot=k panic=1 pci=off' }), budgetMs: 30_000 });
     expect(result.failedStage).toBe('serial-marker');
     expect(result.hint).toMatch(/lack console=ttyS0/);
-    expect(await residueOf(sandbox.stateDir, result.labId)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 
   it('is a list of steps: without the root drive the fake guest cannot mount root and panics', async () => {
@@ -77,15 +71,15 @@ describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
     expect(result.failedStage).toBe('serial-marker');
     expect(result.error!.summary).toMatch(/VFS: Unable to mount root fs/);
     expect(result.logTail).toMatch(/Put request on "\/actions"/);
-    expect(await residueOf(sandbox.stateDir, result.labId)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 
   it('fails at spawn with VMM_SPAWN_FAILED for a binary that does not exist', async () => {
-    const result = await bootMicroVm({ inputs: fakeInputs(sandbox, [], { firecrackerBin: path.join(sandbox.root, 'no-firecracker') }), budgetMs: 30_000 });
+    const result = await bootMicroVm({ inputs: fakeInputs(sandbox(), [], { firecrackerBin: path.join(sandbox().root, 'no-firecracker') }), budgetMs: 30_000 });
     expect(result).toMatchObject({ failedStage: 'spawn', error: { code: 'BOOT_STAGE_FAILED' } });
     expect(result.error!.summary).toMatch(/cannot start .*no-firecracker: ENOENT/);
     expect(result.hint).toMatch(/OCTOLAB_FIRECRACKER_BIN/);
-    expect(await residueOf(sandbox.stateDir)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir)).toEqual([]);
   });
 
   it.each([
@@ -93,11 +87,11 @@ describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
     [{ rootfsPath: '/nonexistent/rootfs.ext4' }, /rootfs \/nonexistent\/rootfs\.ext4 cannot be used: ENOENT/],
     [{ stateDir: '/nonexistent-state-dir' }, /cannot create the lab directory \/nonexistent-state-dir\/lab_.*: ENOENT/],
   ])('fails at prepare for %j without creating anything', async (overrides, summary) => {
-    const result = await bootMicroVm({ inputs: fakeInputs(sandbox, [], overrides), budgetMs: 30_000 });
+    const result = await bootMicroVm({ inputs: fakeInputs(sandbox(), [], overrides), budgetMs: 30_000 });
     expect(result.failedStage).toBe('prepare');
     expect(result.error!.summary).toMatch(summary);
     expect(result.stages.filter((s) => s.status === 'not-run')).toHaveLength(ALL_STAGES.length - 1);
-    expect(await residueOf(sandbox.stateDir)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir)).toEqual([]);
   });
 
   it('removes the lab dir when the rootfs copy fails mid-way', async () => {
@@ -105,7 +99,7 @@ describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
     const result = await boot([], { files });
     expect(result.failedStage).toBe('prepare');
     expect(result.error!.summary).toMatch(/ENOSPC/);
-    expect(await residueOf(sandbox.stateDir)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir)).toEqual([]);
   });
 
   it('reports a teardown that cannot remove the lab dir as a failed "teardown" stage after a good boot', async () => {
@@ -116,7 +110,7 @@ describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
     expect(result.markerLine?.text).toBe('Hello, World!');
     expect(result.cleanupErrors).toEqual([{ name: 'remove the lab directory', message: 'EBUSY: resource busy' }]);
     await real.removeDir(result.labDir);
-    expect(await residueOf(sandbox.stateDir, result.labId)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 
   it('tears down when the run is interrupted mid-boot and says so', async () => {
@@ -129,7 +123,7 @@ describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
     });
     expect(result).toMatchObject({ ok: false, failedStage: 'running', error: { code: 'BOOT_INTERRUPTED' } });
     expect(result.error!.summary).toMatch(/was interrupted \(received SIGTERM\); the lab was torn down/);
-    expect(await residueOf(sandbox.stateDir, result.labId)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 
   it('keeps a running VM in KEEP mode, with its pid file, and reports how to reach it', async () => {
@@ -165,7 +159,7 @@ describe('bootMicroVm with a network from netd', { timeout: 60_000 }, () => {
     expect(seenConfig?.['network-interfaces']).toEqual([{ iface_id: 'eth0', host_dev_name: 'otp0b1e2c3d4e', guest_mac: null, rx_rate_limiter: null, tx_rate_limiter: null }]);
     expect(netd.calls).toEqual([`alloc ${result.labId}`, `release ${result.labId}`]);
     expect(netd.held()).toEqual([]);
-    expect(await residueOf(sandbox.stateDir, result.labId)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 
   it('fails at netd when the daemon refuses, and starts no firecracker', async () => {
@@ -173,7 +167,7 @@ describe('bootMicroVm with a network from netd', { timeout: 60_000 }, () => {
     const result = await boot([], { netd });
     expect(result).toMatchObject({ failedStage: 'netd', pid: null });
     expect(result.error!.summary).toMatch(/LAB_COLLISION/);
-    expect(await residueOf(sandbox.stateDir, result.labId)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 
   it('releases the TAP when Firecracker refuses it', async () => {
@@ -182,6 +176,6 @@ describe('bootMicroVm with a network from netd', { timeout: 60_000 }, () => {
     expect(result.failedStage).toBe('network');
     expect(result.error!.summary).toMatch(/PUT \/network-interfaces\/eth0 answered 400: Network config error: Could not create the network device/);
     expect(netd.held()).toEqual([]);
-    expect(await residueOf(sandbox.stateDir, result.labId)).toEqual([]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 });

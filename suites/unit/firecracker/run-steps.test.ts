@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runSteps, StepInterrupted, StepSettled, StepTimeout, type Step, type StepEvent } from '../../../lib/firecracker/run-steps.ts';
 
 type Log = string[];
@@ -63,13 +63,75 @@ describe('runSteps', () => {
     expect((outcome.failure!.error as StepTimeout).budget).toBe(true);
   });
 
-  it('stops waiting for a step that ignores its signal, without an unhandled rejection later', async () => {
+  it('stops waiting for a step that ignores its signal, reports it, and has no unhandled rejection later', async () => {
     let release!: (e: Error) => void;
     const stubborn = new Promise<void>((_, reject) => (release = reject));
-    const outcome = await runSteps([step('deaf', async () => stubborn, { timeoutMs: 30 })], [], { budgetMs: 5000, clock: realClock });
+    const outcome = await runSteps([step('deaf', async () => stubborn, { timeoutMs: 30 })], [], { budgetMs: 5000, clock: realClock, settleTimeoutMs: 20 });
     expect(outcome.failure?.kind).toBe('timeout');
+    expect(outcome.cleanupFailures.map((c) => [c.name, (c.error as Error).message])).toEqual([
+      ['stop the "deaf" stage', expect.stringMatching(/^it did not stop within 20 ms of being told to; what it creates from now on is removed as soon as it registers it/)],
+    ]);
     release(new Error('late'));
     await new Promise((resolve) => setImmediate(resolve));
+  });
+
+  it('runs at once a cleanup that a straggling step registers after teardown', async () => {
+    const log: Log = [];
+    let finish!: () => void;
+    const late = new Promise<void>((resolve) => (finish = resolve));
+    const straggler: Step<Log> = {
+      name: 'late',
+      title: 'late',
+      async run({ defer }) {
+        await late; // ignores its signal
+        log.push('made something');
+        defer('undo the late thing', async () => void log.push('undid the late thing'));
+      },
+    };
+    const aborted = new AbortController();
+    const running = runSteps([straggler], log, { budgetMs: 5000, clock: realClock, signal: aborted.signal, settleTimeoutMs: 20 });
+    await new Promise((resolve) => setImmediate(resolve));
+    aborted.abort(new Error('received SIGTERM'));
+    expect((await running).cleanupFailures.map((c) => c.name)).toEqual(['stop the "late" stage']);
+    finish();
+    await vi.waitFor(() => expect(log).toContain('undid the late thing'));
+    expect(log).toEqual(['made something', 'undid the late thing']);
+  });
+
+  it('does not begin a step once the run is aborted, before the first or between two', async () => {
+    const log: Log = [];
+    const before = await runSteps([step('a'), step('b')], log, { budgetMs: 5000, clock: realClock, signal: AbortSignal.abort(new Error('received SIGTERM')) });
+    expect(before.failure).toMatchObject({ stage: 'a', kind: 'interrupted', started: false });
+    expect((before.failure!.error as StepInterrupted).message).toBe('received SIGTERM');
+    expect(before.stages.map((s) => s.status)).toEqual(['not-run', 'not-run']);
+    expect(log).toEqual([]);
+    const controller = new AbortController();
+    const between = await runSteps([step('a', async () => controller.abort(new Error('received SIGINT'))), step('b')], log, { budgetMs: 5000, clock: realClock, signal: controller.signal });
+    // "a" finished its work (the abort came from inside it, after its creation): it passed, and is undone.
+    expect(between.failure).toMatchObject({ stage: 'a', kind: 'interrupted', started: true });
+    expect(log).toEqual(['run a', 'undo a']);
+  });
+
+  it('waits for an aborted step to stop, so the cleanup of its last creation is in place before teardown', async () => {
+    const log: Log = [];
+    const controller = new AbortController();
+    const slowToStop: Step<Log> = {
+      name: 'make',
+      title: 'make',
+      async run({ state, signal, defer }) {
+        controller.abort(new Error('received SIGTERM'));
+        // A creation already under way when the signal fired: it completes, registers, then the step stops.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        state.push('made');
+        defer('unmake', async () => void state.push('unmade'));
+        signal.throwIfAborted();
+        state.push('went on');
+      },
+    };
+    const outcome = await runSteps([slowToStop], log, { budgetMs: 5000, clock: realClock, signal: controller.signal });
+    expect(outcome.failure).toMatchObject({ stage: 'make', kind: 'interrupted', started: true });
+    expect(outcome.cleanupFailures).toEqual([]);
+    expect(log).toEqual(['made', 'unmade']);
   });
 
   it('turns an abort of the run signal into an interrupted stage and tears down', async () => {
