@@ -5,15 +5,17 @@ import { createNetdClient, type NetdClient } from '../../netd/client.ts';
 import { renderAlloc, renderDiag, renderHello, renderList, renderPing, renderRelease } from '../../netd/render.ts';
 import { EXIT, type CliIo, type Command } from '../io.ts';
 import { parseCommandArgs, parseSeconds } from '../parse-args.ts';
-import { parseMaxConnections, parseNetns, parseRequestTimeout, parseTapOwner, serveNetd } from './netd-serve.ts';
+import { resolveServeSettings, serveNetd } from './netd-serve.ts';
 
-const USAGE = `octolab-verify netd serve [--socket PATH] [--group NAME] [--tap-owner UID] [--pidfile PATH] [--netns NAME] [--request-timeout SECONDS] [--max-connections N]
+const USAGE = `octolab-verify netd serve [--socket PATH] [--group NAME] [--tap-owner UID] [--pidfile PATH] [--netns NAME]
+         [--pool CIDR] [--prefix-len N] [--dns IP] [--request-timeout SECONDS] [--max-connections N] [--max-peer-connections N]
        octolab-verify netd hello|ping|list [--socket PATH] [--json] [--timeout SECONDS]
        octolab-verify netd alloc|release|diag LAB_ID [--socket PATH] [--json] [--timeout SECONDS]
 
 serve runs the microvm-netd daemon in the foreground (as root) until SIGTERM/SIGINT.
 The other subcommands talk to a running daemon. --socket defaults to OCTOLAB_MICROVM_NETD_SOCK
-(/run/octolab/microvm-netd.sock), --group to OCTOLAB_NETD_GROUP (octolab).`;
+(/run/octolab/microvm-netd.sock), --group to OCTOLAB_NETD_GROUP (octolab), --pool to OCTOLAB_NETD_POOL
+(10.208.0.0/14), --prefix-len to OCTOLAB_NETD_PREFIX_LEN (24), --dns to OCTOLAB_NETD_DNS (8.8.8.8).`;
 
 /** A client subcommand: the call and its text rendering. */
 interface ClientCall {
@@ -39,11 +41,15 @@ const OPTIONS = {
   netns: { type: 'string' },
   'request-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
+  'max-peer-connections': { type: 'string' },
+  pool: { type: 'string' },
+  'prefix-len': { type: 'string' },
+  dns: { type: 'string' },
   json: { type: 'boolean' },
   timeout: { type: 'string' },
 } as const;
 
-const SERVE_ONLY = ['group', 'tap-owner', 'pidfile', 'netns', 'request-timeout', 'max-connections'] as const;
+const SERVE_ONLY = ['group', 'tap-owner', 'pidfile', 'netns', 'request-timeout', 'max-connections', 'max-peer-connections', 'pool', 'prefix-len', 'dns'] as const;
 
 /** Reads the socket and group defaults from the config only when an option does not give them. */
 async function defaults(io: CliIo, socket: string | undefined, group: string | undefined): Promise<{ socket: string; group: string }> {
@@ -65,16 +71,7 @@ export const command: Command = {
     if (!sub) throw usageError('netd needs a subcommand: serve, hello, ping, alloc, release, diag or list');
     if (sub === 'serve') {
       if (positionals.length > 1) throw usageError(`netd serve takes no arguments, got ${JSON.stringify(positionals.slice(1).join(' '))}`);
-      const { socket, group } = await defaults(io, values.socket, values.group);
-      return serveNetd(io, {
-        socketPath: socket,
-        group,
-        pidfile: values.pidfile,
-        tapOwner: parseTapOwner(values['tap-owner'], USAGE),
-        netns: parseNetns(values.netns, USAGE),
-        requestTimeoutMs: parseRequestTimeout(values['request-timeout'], USAGE),
-        maxConnections: parseMaxConnections(values['max-connections'], USAGE),
-      });
+      return serveNetd(io, await resolveServeSettings(io, values, USAGE));
     }
     const call = Object.hasOwn(CALLS, sub) ? CALLS[sub] : undefined;
     if (!call) throw usageError(`unknown netd subcommand ${JSON.stringify(sub)}`);

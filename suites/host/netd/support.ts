@@ -7,6 +7,7 @@ import { requireRoot, requireTools } from '../../support/require.ts';
 import { createIpLinks } from '../../../lib/host/ip-links.ts';
 import { createNetdServeHost } from '../../../lib/host/netd-serve-host.ts';
 import { createRealHost } from '../../../lib/host/real-host.ts';
+import { createAddressPool, DEFAULT_POOL_SETTINGS, type AddressPool } from '../../../lib/netd/address-pool.ts';
 import { createNetdClient, type NetdClient } from '../../../lib/netd/client.ts';
 import { startNetdDaemon, type RunningNetd } from '../../../lib/netd/daemon.ts';
 import { isLabLinkName } from '../../../lib/netd/names.ts';
@@ -64,7 +65,17 @@ export interface InProcessDaemon {
 }
 
 /** Starts the real daemon (real socket, iproute2 in `netns`) in this process. */
-export async function startDaemon(options: { netns: string; socketPath: string; group?: string; tapOwner?: number | null; requestTimeoutMs?: number; batch?: boolean }): Promise<InProcessDaemon> {
+export async function startDaemon(options: {
+  netns: string;
+  socketPath: string;
+  group?: string;
+  tapOwner?: number | null;
+  requestTimeoutMs?: number;
+  batch?: boolean;
+  pool?: AddressPool;
+  maxConnections?: number;
+  maxPeerConnections?: number;
+}): Promise<InProcessDaemon> {
   const host = createRealHost();
   const log: string[] = [];
   const daemon = await startNetdDaemon({
@@ -73,7 +84,10 @@ export async function startDaemon(options: { netns: string; socketPath: string; 
     socketPath: options.socketPath,
     group: options.group ?? 'root',
     tapOwner: options.tapOwner ?? null,
+    pool: options.pool ?? createAddressPool(DEFAULT_POOL_SETTINGS),
     requestTimeoutMs: options.requestTimeoutMs,
+    maxConnections: options.maxConnections,
+    maxPeerConnections: options.maxPeerConnections,
     log: (line) => log.push(line),
   });
   return { daemon, log, client: createNetdClient({ sockets: host.sockets, socketPath: options.socketPath, timeoutMs: 30_000 }) };

@@ -37,7 +37,7 @@ describe('the fake netd process', () => {
       const client = createNetdClient({ sockets: createRealSockets(), socketPath, timeoutMs: 10_000 });
       await expect(client.hello()).resolves.toMatchObject({ api_version: 1 });
       await expect(client.alloc('12345678-1234-4234-8234-123456789abc')).resolves.toMatchObject({ tap: 'otp1234567812' });
-      await expect(client.list()).resolves.toMatchObject({ count: 2 });
+      await expect(client.request({ op: 'list' })).resolves.toMatchObject({ result: { count: 2, truncated: false } });
     });
   });
 
