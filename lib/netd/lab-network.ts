@@ -4,6 +4,7 @@ import { NetdOpError } from './errors.ts';
 import { createKeyedLock } from './keyed-lock.ts';
 import { labSlot, renderDiag } from './lab-diag.ts';
 import { byName, planAlloc, planRelease, planRollback, type PlanSteps } from './link-plan.ts';
+import { createLinkReader } from './link-reader.ts';
 import { LinkQueryError, type LinkBatchFailure, type LinkOp, type LinkState, type Links } from './links.ts';
 import { renderListPage } from './list-page.ts';
 import { labLinkNames, type LabId, type LabLinkNames } from './names.ts';
@@ -53,15 +54,9 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
     }
   }
 
-  // diag and list only read: concurrent ones share one listing (one `ip` process), so many
-  // clients asking at once cost one query. alloc and release always read afresh.
-  let sharedRead: Promise<Map<string, LinkState>> | null = null;
-  function readLinksShared(): Promise<Map<string, LinkState>> {
-    sharedRead ??= readLinks().finally(() => {
-      sharedRead = null;
-    });
-    return sharedRead;
-  }
+  // One listing at a time, shared: alloc and release wait for one that starts after they asked,
+  // diag and list take the one running (link-reader.ts). Many clients at once cost few queries.
+  const reader = createLinkReader(readLinks, book.markListing);
 
   /** The lab's subnet: the one its bridge carries, or a claimed free one the plan adds. */
   function chooseSlot(names: LabLinkNames, now: Map<string, LinkState>, mark: number): { slot: number; claim: SlotClaim | null } {
@@ -72,8 +67,7 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
   }
 
   async function allocOnce(names: LabLinkNames, attempt: number): Promise<PerLabAllocResult> {
-    const mark = book.markListing();
-    const now = await readLinks();
+    const { value: now, mark } = await reader.fresh();
     // Refusals first: a lab that may not have these devices never claims a subnet.
     const check = planAlloc(names, now, options.tapOwner);
     if (check.action === 'refuse') throw new NetdOpError(check.code, check.message);
@@ -111,7 +105,10 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
       undo = planRollback(plan, failure.index);
     } else {
       // The tool did not say which step failed: undo what this plan creates and now carries our alias or address.
-      const now = await readLinks().catch(() => null);
+      const now = await reader.fresh().then(
+        (listing) => listing.value,
+        () => null,
+      );
       if (!now) return false;
       undo = planRollback(plan, plan.ops.length).filter((op) =>
         op.op === 'del-address' ? now.get(op.name)?.addresses.some((iface) => `${iface.address}/${iface.prefixLen}` === op.address) : now.get(op.name)?.alias === names.alias,
@@ -122,7 +119,7 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
   }
 
   async function releaseOnce(names: LabLinkNames, attempt: number): Promise<PerLabReleaseResult> {
-    const plan = planRelease(names, await readLinks());
+    const plan = planRelease(names, (await reader.fresh()).value);
     if (plan.action === 'refuse') throw new NetdOpError(plan.code, plan.message);
     if (plan.ops.length > 0) {
       const result = await links.apply(plan.ops);
@@ -149,8 +146,8 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
       const names = labLinkNames(labId);
       return lock.run(names.prefix, () => releaseOnce(names, 1));
     },
-    diag: async (labId) => renderDiag(labLinkNames(labId), await readLinksShared(), options.tapOwner, pool),
-    list: async (offset = 0) => renderListPage(await readLinksShared(), offset),
+    diag: async (labId) => renderDiag(labLinkNames(labId), (await reader.any()).value, options.tapOwner, pool),
+    list: async (offset = 0) => renderListPage((await reader.any()).value, offset),
   };
 }
 

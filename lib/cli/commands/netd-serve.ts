@@ -37,6 +37,9 @@ export interface ServeOptionValues {
   dns?: string;
 }
 
+/** The options only `netd serve` takes (the client subcommands refuse them); --socket is shared. */
+export const SERVE_ONLY_OPTIONS = ['group', 'tap-owner', 'pidfile', 'netns', 'request-timeout', 'max-connections', 'max-peer-connections', 'pool', 'prefix-len', 'dns'] as const;
+
 const NETNS = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Parses --tap-owner: a numeric uid (what `ip tuntap … user` and Firecracker's user need). */

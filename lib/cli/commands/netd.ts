@@ -5,7 +5,7 @@ import { createNetdClient, type NetdClient } from '../../netd/client.ts';
 import { renderAlloc, renderDiag, renderHello, renderList, renderPing, renderRelease } from '../../netd/render.ts';
 import { EXIT, type CliIo, type Command } from '../io.ts';
 import { parseCommandArgs, parseSeconds } from '../parse-args.ts';
-import { resolveServeSettings, serveNetd } from './netd-serve.ts';
+import { resolveServeSettings, SERVE_ONLY_OPTIONS, serveNetd } from './netd-serve.ts';
 
 const USAGE = `octolab-verify netd serve [--socket PATH] [--group NAME] [--tap-owner UID] [--pidfile PATH] [--netns NAME]
          [--pool CIDR] [--prefix-len N] [--dns IP] [--request-timeout SECONDS] [--max-connections N] [--max-peer-connections N]
@@ -49,7 +49,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
 } as const;
 
-const SERVE_ONLY = ['group', 'tap-owner', 'pidfile', 'netns', 'request-timeout', 'max-connections', 'max-peer-connections', 'pool', 'prefix-len', 'dns'] as const;
+const SERVE_ONLY = SERVE_ONLY_OPTIONS;
 
 /** Reads the socket and group defaults from the config only when an option does not give them. */
 async function defaults(io: CliIo, socket: string | undefined, group: string | undefined): Promise<{ socket: string; group: string }> {

@@ -75,24 +75,43 @@ describe('lab subnets', () => {
 
   it('counts a subnet settled after another alloc\'s device listing began, which that listing cannot show', async () => {
     const links = new FakeLinks();
-    let release!: () => void;
-    let hold: Promise<void> | null = new Promise((resolve) => (release = resolve));
-    // B's listing is taken at once (as `ip` reads the kernel) but reaches the daemon only after A finished.
+    /** A promise and the function that settles it. */
+    const latch = () => {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return { open, opened };
+    };
+    const applying = latch();
+    const applyMayFinish = latch();
+    const listing = latch();
+    const listingMayReturn = latch();
+    let lists = 0;
+    // A's batch is slow; B's listing is read at once (as `ip` reads the kernel) but returns only after A's batch.
     const slow: Links = {
       listLabLinks: async () => {
         const snapshot = await links.listLabLinks();
-        const wait = hold;
-        hold = null;
-        if (wait) await wait;
+        if (++lists === 2) {
+          listing.open();
+          await listingMayReturn.opened;
+        }
         return snapshot;
       },
-      apply: (ops) => links.apply(ops),
+      apply: async (ops) => {
+        if (ops[0]?.op === 'add-bridge' && ops[0].name === labLinkNames(lab(77, 1)).bridge) {
+          applying.open();
+          await applyMayFinish.opened;
+        }
+        return links.apply(ops);
+      },
     };
     const net = createLabNetwork({ links: slow, tapOwner: null, pool: createAddressPool(DEFAULT_POOL_SETTINGS) });
+    const a = net.alloc(lab(77, 1));
+    await applying.opened;
     const b = net.alloc(lab(77, 2));
-    const a = await net.alloc(lab(77, 1));
-    release();
-    expect(a.gateway).toBe('10.208.77.1');
+    await listing.opened;
+    applyMayFinish.open();
+    await expect(a).resolves.toMatchObject({ gateway: '10.208.77.1' });
+    listingMayReturn.open();
     await expect(b).resolves.toMatchObject({ gateway: '10.208.78.1' });
   });
 

@@ -28,7 +28,7 @@ async function serve(args: string[], env: Record<string, string> = {}) {
 
 const LONG_SOCKET = `/run/octolab/${'a-very-long-directory-name/'.repeat(4)}microvm-netd.sock`;
 
-describe('netd serve settings, through the real launcher', () => {
+describe('netd serve settings, through the real launcher', { timeout: 60_000 }, () => {
   it('refuses a --socket over 107 bytes at start, in one line naming the limit and the fix (it used to log "ready" unreachable)', async () => {
     expect(Buffer.byteLength(LONG_SOCKET)).toBeGreaterThan(107);
     const result = await serve(['--socket', LONG_SOCKET, '--group', 'root']);
