@@ -1,8 +1,16 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { InProcessNetd } from '../../../fixtures/fake-netd.ts';
 import { createAddressPool } from '../../../lib/netd/address-pool.ts';
-import { NETD_ERROR_CODES, NETD_OPS, type NetdErrorCode } from '../../../lib/netd/protocol.ts';
+import {
+  NETD_ERROR_CODES,
+  NETD_OPS,
+  type NetdErrorCode,
+  type NetworkParams,
+  type PerLabAllocResult,
+  type PerLabListResult,
+  type PerLabReleaseResult,
+} from '../../../lib/netd/protocol.ts';
 import { LABS, readAll, sendRaw } from './support.ts';
 
 const request = (op: string, labId?: unknown) => JSON.stringify(labId === undefined ? { op } : { op, lab_id: labId });
@@ -289,5 +297,29 @@ describe('hostile input', () => {
     expect(netd.links.overlaps).toEqual([]);
     await Promise.all(labs.map((lab) => sendRaw(netd, [request('release_vm_net', lab)])));
     expect(netd.links.labLinkNames()).toEqual([]);
+  });
+});
+
+describe('the wire types of this daemon', () => {
+  it('pins the shapes of alloc, release and list results', () => {
+    expectTypeOf<NetworkParams>().toEqualTypeOf<{ guest_ip: string; gateway: string; netmask: string; dns: string }>();
+    expectTypeOf<PerLabAllocResult>().toEqualTypeOf<{
+      lab_id: string;
+      lab_id_suffix: string;
+      bridge: string;
+      tap: string;
+      guest_ip: string;
+      gateway: string;
+      netmask: string;
+      dns: string;
+      created: boolean;
+    }>();
+    expectTypeOf<PerLabReleaseResult>().toEqualTypeOf<{ lab_id: string; lab_id_suffix: string; bridge_deleted: string | null; tap_deleted: string | null }>();
+    expectTypeOf<PerLabListResult>().toEqualTypeOf<{
+      interfaces: { name: string; type: 'bridge' | 'tap'; owned?: false }[];
+      count: number;
+      truncated: boolean;
+      next_offset?: number;
+    }>();
   });
 });
