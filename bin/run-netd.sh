@@ -2,6 +2,7 @@
 # Starts microvm-netd (octolab-verify netd serve) on hosts without systemd, e.g. WSL.
 #
 #   sudo bin/run-netd.sh [--daemon] [--socket PATH] [--group NAME] [--tap-owner UID] [--log FILE]
+#                        [--pool CIDR] [--prefix-len N] [--dns IP]
 #   sudo bin/run-netd.sh --stop [--socket PATH]
 #
 # Foreground (default): replaces this shell with the daemon; Ctrl-C or SIGTERM stops it cleanly.
@@ -10,6 +11,7 @@
 # exits 1. The daemon writes its own pidfile (next to the socket); this script never does.
 # --stop: sends SIGTERM to the pid in that pidfile (only if it is a netd serve process) and waits.
 # The group is not created here (setup does that): groupadd --system octolab.
+# --pool/--prefix-len/--dns go to netd serve as they are (it checks them; see docs/netd-daemon.md).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +22,7 @@ log="/var/log/octolab/microvm-netd.log"
 mode=foreground
 serve_args=()
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "run-netd: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
     --socket) [ $# -ge 2 ] || die "--socket needs a path"; socket="$2"; shift ;;
     --group) [ $# -ge 2 ] || die "--group needs a name"; group="$2"; shift ;;
     --tap-owner) [ $# -ge 2 ] || die "--tap-owner needs a uid"; serve_args+=(--tap-owner "$2"); shift ;;
+    --pool|--prefix-len|--dns) [ $# -ge 2 ] || die "$1 needs a value"; serve_args+=("$1" "$2"); shift ;;
     --log) [ $# -ge 2 ] || die "--log needs a file"; log="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;

@@ -4,6 +4,8 @@
  * how a value is parsed, and what is allowed. The README's configuration table mirrors it.
  */
 
+import { DEFAULT_DNS, DEFAULT_LAB_PREFIX_LEN, DEFAULT_POOL, MAX_LAB_PREFIX_LEN, MIN_PREFIX_LEN, parseCidr, parseIpv4 } from '../netd/address-pool.ts';
+
 /** A parse failure: what is allowed, for the error message. */
 export class ValueRejected extends Error {}
 
@@ -174,6 +176,35 @@ export const variables = {
     parse(raw) {
       const value = raw.trim();
       if (!/^[a-z_][a-z0-9_-]*\$?$/i.test(value)) throw new ValueRejected('a group name');
+      return value;
+    },
+  }),
+  netdPool: variable({
+    name: 'OCTOLAB_NETD_POOL',
+    default: DEFAULT_POOL,
+    allowed: 'an IPv4 network a.b.c.d/len',
+    description: 'The address pool microvm-netd cuts each lab\'s subnet from (`netd serve --pool`).',
+    parse(raw) {
+      const value = raw.trim();
+      if (!parseCidr(value)) throw new ValueRejected(`an IPv4 network such as ${DEFAULT_POOL}`);
+      return value;
+    },
+  }),
+  netdPrefixLen: variable({
+    name: 'OCTOLAB_NETD_PREFIX_LEN',
+    default: DEFAULT_LAB_PREFIX_LEN,
+    allowed: `a whole number from ${MIN_PREFIX_LEN} to ${MAX_LAB_PREFIX_LEN}`,
+    description: 'The prefix length of each lab\'s subnet (`netd serve --prefix-len`); upstream\'s client maps only /8, /16, /24 and /32 correctly.',
+    parse: intBetween(MIN_PREFIX_LEN, MAX_LAB_PREFIX_LEN),
+  }),
+  netdDns: variable({
+    name: 'OCTOLAB_NETD_DNS',
+    default: DEFAULT_DNS,
+    allowed: 'an IPv4 address',
+    description: 'The DNS server microvm-netd hands to guests (`netd serve --dns`).',
+    parse(raw) {
+      const value = raw.trim();
+      if (parseIpv4(value) === null) throw new ValueRejected(`an IPv4 address such as ${DEFAULT_DNS}`);
       return value;
     },
   }),

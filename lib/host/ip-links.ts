@@ -1,5 +1,5 @@
 import { HostError } from '../errors.ts';
-import { LinkQueryError, classifyLinkError, type LinkBatchResult, type LinkOp, type LinkState, type Links } from '../netd/links.ts';
+import { LinkQueryError, classifyLinkError, type Ipv4Interface, type LinkBatchResult, type LinkOp, type LinkState, type Links } from '../netd/links.ts';
 import { isLabLinkName } from '../netd/names.ts';
 import type { HostProcesses } from './types.ts';
 
@@ -18,6 +18,8 @@ export interface IpLinksOptions {
 
 const SAFE_TOKEN = /^[A-Za-z0-9._:=-]{1,128}$/;
 const IFNAME = /^[A-Za-z0-9._-]{1,15}$/;
+/** An IPv4 address with its prefix length, digits and dots only: `10.208.5.1/24`. */
+const IPV4_CIDR = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(?:3[0-2]|[12]?\d)$/;
 const MESSAGE_LIMIT = 300;
 
 /** Returns the ip arguments of one step (tokens are validated: nothing here is ever a shell string). */
@@ -36,12 +38,18 @@ export function ipArgsFor(op: LinkOp): string[] {
       return ['link', 'set', 'dev', op.name, 'master', op.master];
     case 'set-up':
       return ['link', 'set', 'dev', op.name, 'up'];
+    case 'add-address':
+    case 'del-address':
+      if (!IPV4_CIDR.test(op.address)) throw new RangeError(`refusing address ${JSON.stringify(op.address)}`);
+      return ['address', op.op === 'add-address' ? 'add' : 'del', op.address, 'dev', op.name];
     case 'delete':
       return ['link', 'del', 'dev', op.name];
     case 'delete-tap':
       // TUNSETIFF without IFF_TUN_EXCL: EBUSY while a process holds the TAP, up or down; a missing
       // name succeeds (ip creates a TAP and destroys it at once), so the caller checks existence.
       return ['tuntap', 'del', 'dev', op.name, 'mode', 'tap'];
+    default:
+      throw new RangeError(`unknown link step ${JSON.stringify(op)}`);
   }
 }
 
@@ -55,7 +63,15 @@ function toolMessage(stderr: string): string {
   return text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT - 3)}...` : text || '(no message)';
 }
 
-/** Reads one `ip -j -d link` entry into a LinkState; `owners` resolves user names ip printed instead of uids. */
+/** Reads the IPv4 entries of `addr_info` (`ip -j addr`); anything malformed is skipped. */
+function ipv4Of(entry: Record<string, unknown>): Ipv4Interface[] {
+  const info = Array.isArray(entry.addr_info) ? entry.addr_info : [];
+  return info
+    .filter((a): a is Record<string, unknown> => !!a && typeof a === 'object' && a.family === 'inet' && typeof a.local === 'string' && typeof a.prefixlen === 'number')
+    .map((a) => ({ address: a.local as string, prefixLen: a.prefixlen as number }));
+}
+
+/** Reads one `ip -j -d addr` entry into a LinkState; `owners` resolves user names ip printed instead of uids. */
 function toLinkState(entry: Record<string, unknown>, owners: Map<string, number | null>): LinkState {
   const info = (entry.linkinfo ?? {}) as Record<string, unknown>;
   const data = (info.info_data ?? {}) as Record<string, unknown>;
@@ -76,6 +92,7 @@ function toLinkState(entry: Record<string, unknown>, owners: Map<string, number 
     operState: typeof entry.operstate === 'string' ? entry.operstate.toLowerCase() : 'unknown',
     owner,
     carrier,
+    addresses: ipv4Of(entry),
   };
 }
 
@@ -126,18 +143,19 @@ export function createIpLinks(options: IpLinksOptions): Links {
 
   return {
     async listLabLinks() {
-      const result = await runIp(['-j', '-d', 'link', 'show']);
+      // `addr show` prints what `link show` does plus each device's addresses: one process for both.
+      const result = await runIp(['-j', '-d', 'address', 'show']);
       if (result.exitCode !== 0 || result.timedOut) {
-        const message = result.timedOut ? `${ip} link show timed out` : toolMessage(result.stderr);
+        const message = result.timedOut ? `${ip} address show timed out` : toolMessage(result.stderr);
         throw new LinkQueryError(message, result.timedOut ? 'ETIMEDOUT' : classifyLinkError(message));
       }
       let entries: unknown;
       try {
         entries = JSON.parse(result.stdout);
       } catch {
-        throw new LinkQueryError(`${ip} -j link show printed something that is not JSON`, 'OTHER');
+        throw new LinkQueryError(`${ip} -j address show printed something that is not JSON`, 'OTHER');
       }
-      if (!Array.isArray(entries)) throw new LinkQueryError(`${ip} -j link show did not print a JSON array`, 'OTHER');
+      if (!Array.isArray(entries)) throw new LinkQueryError(`${ip} -j address show did not print a JSON array`, 'OTHER');
       const ours = entries.filter(
         (entry): entry is Record<string, unknown> => !!entry && typeof entry === 'object' && typeof entry.ifname === 'string' && isLabLinkName(entry.ifname),
       );

@@ -4,7 +4,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { errnoOf } from '../errors.ts';
 import type { NetdServeHost, Ownership } from '../netd/serve-host.ts';
+import type { PeerIdentity } from '../netd/connection.ts';
 import { hostErrorFrom } from './host-error.ts';
+import { peerCredentials } from './peer-credentials.ts';
 import { toFileInfo } from './real-fs.ts';
 import type { HostSockets, HostUsers } from './types.ts';
 
@@ -91,18 +93,33 @@ async function applyOwnership(p: string, ownership: Ownership): Promise<void> {
   }
 }
 
+/** sun_path holds 108 bytes with the terminating NUL: a longer path is silently cut by the kernel's bind. */
+export const UNIX_PATH_MAX_BYTES = 107;
+/** listen(2) backlog (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 511;
+
+/** A temporary name next to `socketPath` that fits sun_path too (shorter random part when the directory is deep). */
+function tempSocketPath(socketPath: string): string {
+  const dir = path.dirname(socketPath);
+  const room = UNIX_PATH_MAX_BYTES - Buffer.byteLength(dir) - 2; // the slash and the leading dot
+  if (room < 4) throw hostErrorFrom(Object.assign(new Error(`socket path ${socketPath} leaves no room for a temporary name within ${UNIX_PATH_MAX_BYTES} bytes`), { code: 'ENAMETOOLONG' }), `listen on ${socketPath}`);
+  return path.join(dir, `.${randomBytes(8).toString('hex').slice(0, Math.min(16, room))}`);
+}
+
 /**
  * Binds under a temporary name, sets owner and mode, then renames onto `socketPath`: the socket
  * is never reachable at its real path with the wrong rights, and a stale socket is replaced atomically.
  */
-async function listenUnix(socketPath: string, ownership: Ownership, onConnection: (stream: net.Socket) => void) {
-  const temp = path.join(path.dirname(socketPath), `.netd-${process.pid}-${randomBytes(3).toString('hex')}.tmp`);
+async function listenUnix(socketPath: string, ownership: Ownership, onConnection: (stream: net.Socket, peer: PeerIdentity | null) => void) {
+  const temp = tempSocketPath(socketPath);
   // allowHalfOpen: a client that half-closes after its request must still get the reply.
-  const server = net.createServer({ allowHalfOpen: true }, onConnection);
+  // The peer's credentials are read at once, while the descriptor is certainly open.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => onConnection(socket, peerCredentials(socket)));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(temp, () => {
+      // A deep backlog: a burst of clients waits in the kernel's queue instead of being refused (upstream listens with 5).
+      server.listen({ path: temp, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });

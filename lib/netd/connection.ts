@@ -1,21 +1,33 @@
 import type { Duplex } from 'node:stream';
 import type { Dispatched } from './dispatch.ts';
-import { MAX_REQUEST_BYTES, errorReply, type NetdErrorCode, type NetdReply } from './protocol.ts';
+import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, errorReply, type NetdErrorCode, type NetdReply } from './protocol.ts';
 import { RequestFrameScanner } from './request-frame.ts';
 
-/** One request's log facts: what was asked, for which lab, how it ended, how long it took. */
+/** Who is on the other end of a connection: the kernel's SO_PEERCRED of the unix socket. */
+export interface PeerIdentity {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** One request's log facts: what was asked, for which lab, how it ended, how long it took, and who asked. */
 export interface RequestLogEntry {
   op: string;
   labId: string | null;
   /** `ok`, an error code, or CLIENT_GONE when the client vanished before its answer. */
   result: string;
   durationMs: number;
+  /** Absent when the peer is not known (an in-memory stream). */
+  peer?: PeerIdentity;
 }
+
+/** The deadline for a connection's whole request: every known client sends it at once, right after connecting. */
+export const REQUEST_DEADLINE_MS = 2000;
 
 /** How one connection is served. */
 export interface ConnectionOptions {
   dispatch: (bytes: Buffer) => Promise<Dispatched>;
-  /** A client that has not sent a complete request by then gets REQUEST_TIMEOUT. */
+  /** A client that has not sent a complete request this long after connecting gets REQUEST_TIMEOUT (the daemon: REQUEST_DEADLINE_MS). */
   timeoutMs: number;
   maxRequestBytes?: number;
   log: (entry: RequestLogEntry) => void;
@@ -34,9 +46,10 @@ export interface ConnectionHandle {
 
 /**
  * Serves one connection: reads until a complete JSON object, a half-close, 4096 bytes or the
- * timeout, whichever comes first; answers once; closes. Every byte is treated as hostile.
+ * deadline, whichever comes first; answers once; closes. Every byte is treated as hostile.
+ * `peer` (when known) goes into the log line.
  */
-export function serveConnection(stream: Duplex, options: ConnectionOptions): ConnectionHandle {
+export function serveConnection(stream: Duplex, options: ConnectionOptions, peer: PeerIdentity | null = null): ConnectionHandle {
   const clock = options.clock ?? (() => performance.now());
   const limit = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
   const started = clock();
@@ -53,14 +66,20 @@ export function serveConnection(stream: Duplex, options: ConnectionOptions): Con
     phase = 'closed';
     clearTimeout(timer);
     stream.destroy();
-    options.log({ ...entry, durationMs: clock() - started });
+    options.log({ ...entry, durationMs: clock() - started, ...(peer ? { peer } : {}) });
     resolveDone();
   }
 
   function answer(reply: NetdReply, entry: Omit<RequestLogEntry, 'durationMs'>) {
     if (phase === 'closed') return;
     if (stream.destroyed || !stream.writable) return close({ ...entry, result: 'CLIENT_GONE' });
-    stream.end(JSON.stringify(reply), (error?: Error | null) => close(error ? { ...entry, result: 'CLIENT_GONE' } : entry));
+    let text = JSON.stringify(reply);
+    // Upstream's client stops reading at 16 KiB: a longer reply would reach it cut in the middle.
+    if (Buffer.byteLength(text) > MAX_RESPONSE_BYTES) {
+      text = JSON.stringify(errorReply('INTERNAL_ERROR', 'Internal server error'));
+      entry = { ...entry, result: 'INTERNAL_ERROR' };
+    }
+    stream.end(text, (error?: Error | null) => close(error ? { ...entry, result: 'CLIENT_GONE' } : entry));
   }
 
   function refuse(code: NetdErrorCode, message: string) {
@@ -109,52 +128,8 @@ export function serveConnection(stream: Duplex, options: ConnectionOptions): Con
   };
 }
 
-/** Renders one log line: `op=… lab=… result=… duration_ms=…` (no paths, no request bytes). */
+/** Renders one log line: `op=… lab=… result=… duration_ms=…`, then the peer's `uid=… pid=…` when known (no paths, no request bytes). */
 export function renderRequestLog(entry: RequestLogEntry): string {
-  return `op=${entry.op} lab=${entry.labId ?? '-'} result=${entry.result} duration_ms=${entry.durationMs.toFixed(1)}`;
-}
-
-/** Default connection limit: twice the 64 concurrent labs the host suite allocates at once. */
-export const MAX_CONNECTIONS = 128;
-/** How long a refused connection may stay open for its client to read the answer and close. */
-const REFUSED_LINGER_MS = 1000;
-
-/** Admits connections up to a limit and serves each; the daemon and the in-process fake share it. */
-export interface ConnectionGate {
-  /** Serves `stream`, or answers TOO_MANY_CONNECTIONS and closes it when the limit is reached (null then). */
-  accept(stream: Duplex): ConnectionHandle | null;
-  /** The connections open now (reading or being handled). */
-  readonly open: ReadonlySet<ConnectionHandle>;
-}
-
-/**
- * Returns a gate for `options.maxConnections` (default MAX_CONNECTIONS) connections at once: one
- * more is answered without reading a byte, so a client that opens many cannot make the root
- * daemon hold unbounded descriptors, timers and `ip` processes.
- */
-export function createConnectionGate(options: ConnectionOptions & { maxConnections?: number }): ConnectionGate {
-  const limit = options.maxConnections ?? MAX_CONNECTIONS;
-  const open = new Set<ConnectionHandle>();
-  return {
-    open,
-    accept(stream) {
-      if (open.size >= limit) {
-        // The answer goes out at once. What the client sends is read and dropped, never parsed:
-        // closing a socket with unread bytes resets it, and the client would lose the answer.
-        // The socket closes when the client does, or after REFUSED_LINGER_MS at the latest.
-        stream.on('error', () => undefined);
-        stream.resume();
-        const linger = setTimeout(() => stream.destroy(), REFUSED_LINGER_MS);
-        linger.unref?.();
-        stream.on('close', () => clearTimeout(linger));
-        stream.end(JSON.stringify(errorReply('TOO_MANY_CONNECTIONS', `microvm-netd serves at most ${limit} connections at once; retry shortly`)));
-        options.log({ op: '-', labId: null, result: 'TOO_MANY_CONNECTIONS', durationMs: 0 });
-        return null;
-      }
-      const handle = serveConnection(stream, options);
-      open.add(handle);
-      void handle.done.then(() => open.delete(handle));
-      return handle;
-    },
-  };
+  const peer = entry.peer ? ` uid=${entry.peer.uid} pid=${entry.peer.pid}` : '';
+  return `op=${entry.op} lab=${entry.labId ?? '-'} result=${entry.result} duration_ms=${entry.durationMs.toFixed(1)}${peer}`;
 }

@@ -1,12 +1,15 @@
 import path from 'node:path';
 import { describeError } from '../errors.ts';
 import { createNetdClient } from './client.ts';
-import { createConnectionGate, renderRequestLog } from './connection.ts';
+import type { AddressPool } from './address-pool.ts';
+import { REQUEST_DEADLINE_MS, renderRequestLog } from './connection.ts';
+import { createConnectionGate } from './connection-gate.ts';
 import { createDispatcher } from './dispatch.ts';
 import { NetdError, NetdStartupError } from './errors.ts';
-import { createLabNetwork, renderList } from './lab-network.ts';
+import { createLabNetwork } from './lab-network.ts';
 import { byName } from './link-plan.ts';
 import type { Links } from './links.ts';
+import { summariseDevices } from './list-page.ts';
 import type { NetdListener, NetdServeHost } from './serve-host.ts';
 
 /** How to run the daemon. */
@@ -20,10 +23,14 @@ export interface NetdDaemonOptions {
   /** Default: microvm-netd.pid next to the socket. */
   pidfile?: string;
   tapOwner: number | null;
-  /** A client that sends no complete request in this time gets REQUEST_TIMEOUT (default 30 s, as upstream). */
+  /** Where lab subnets come from: createAddressPool() of --pool, --prefix-len and --dns. */
+  pool: AddressPool;
+  /** A client that has not sent its whole request this long after connecting gets REQUEST_TIMEOUT (default REQUEST_DEADLINE_MS, 2 s). */
   requestTimeoutMs?: number;
-  /** Connections served at once (default MAX_CONNECTIONS in connection.ts); one more is answered TOO_MANY_CONNECTIONS. */
+  /** Connections served at once (default MAX_CONNECTIONS in connection-gate.ts); one more is answered TOO_MANY_CONNECTIONS. */
   maxConnections?: number;
+  /** Connections served at once for one client uid (default MAX_PEER_CONNECTIONS). */
+  maxPeerConnections?: number;
   /** Receives one line per event and per request (no timestamps: the caller adds them). */
   log: (line: string) => void;
   buildId?: string;
@@ -65,24 +72,26 @@ export async function startNetdDaemon(options: NetdDaemonOptions): Promise<Runni
   await acquirePidfile(host, pidfile, options.log);
   let listener: NetdListener;
   const dispatch = createDispatcher({
-    network: createLabNetwork({ links: options.links, tapOwner: options.tapOwner, log: options.log }),
+    network: createLabNetwork({ links: options.links, tapOwner: options.tapOwner, pool: options.pool, log: options.log }),
     buildId: options.buildId,
     onInternalError: (error) => options.log(`internal error: ${describeError(error)}`),
   });
   const gate = createConnectionGate({
     dispatch,
-    timeoutMs: options.requestTimeoutMs ?? 30_000,
+    timeoutMs: options.requestTimeoutMs ?? REQUEST_DEADLINE_MS,
     maxConnections: options.maxConnections,
+    maxPeerConnections: options.maxPeerConnections,
     log: (entry) => options.log(renderRequestLog(entry)),
   });
   const connections = gate.open;
   try {
-    listener = await host.listen(socketPath, { mode: SOCKET_MODE, uid: 0, gid: group.gid }, (stream) => void gate.accept(stream));
+    listener = await host.listen(socketPath, { mode: SOCKET_MODE, uid: 0, gid: group.gid }, (stream, peer) => void gate.accept(stream, peer));
   } catch (error) {
     await releasePidfile(host, pidfile);
     throw error;
   }
   options.log(`listening on ${socketPath} (root:${group.name} 0660, pid ${host.pid}, tap owner ${options.tapOwner ?? 'root'})`);
+  options.log(`lab subnets: /${options.pool.labPrefixLen} from ${options.pool.cidr} (${options.pool.slots} labs), dns ${options.pool.dns}`);
   let stopping: Promise<void> | undefined;
   return {
     socketPath,
@@ -108,12 +117,24 @@ function startupError(code: string, summary: string, hint: string): NetdStartupE
   return new NetdStartupError({ code, summary, hint, attempted: 'start microvm-netd' });
 }
 
+/** A unix socket path holds at most 107 bytes (sun_path is 108 with its NUL); bind cuts a longer one silently. */
+export const SOCKET_PATH_MAX_BYTES = 107;
+
+/** Returns why a socket path cannot be bound and reached, naming the limit and the fix (a shorter `setting`), or null when it can. */
+export function socketPathProblem(socketPath: string, setting = '--socket'): string | null {
+  const bytes = Buffer.byteLength(socketPath);
+  if (bytes <= SOCKET_PATH_MAX_BYTES) return null;
+  return `the socket path is ${bytes} bytes, over the ${SOCKET_PATH_MAX_BYTES} a unix socket path can hold (clients could not connect): set a shorter ${setting}, such as /run/octolab/microvm-netd.sock`;
+}
+
 function checkPaths(socketPath: string, pidfile: string): void {
   for (const [what, p] of [['socket', socketPath], ['pidfile', pidfile]] as const) {
     if (!path.isAbsolute(p) || p.split('/').includes('..')) {
       throw startupError('USAGE', `the ${what} path must be absolute and without "..": ${JSON.stringify(p)}`, 'Pass an absolute path such as /run/octolab/microvm-netd.sock.');
     }
   }
+  const tooLong = socketPathProblem(socketPath);
+  if (tooLong) throw startupError('USAGE', tooLong, 'Pass a shorter --socket.');
 }
 
 /** Refuses when something answers on the socket path or it is not a socket; a refused connect means stale. */
@@ -139,8 +160,9 @@ async function refuseIfLive(options: NetdDaemonOptions, socketPath: string): Pro
 /** Lists the links once, so a missing ip binary or namespace stops startup instead of failing every request. */
 async function probeLinks(options: NetdDaemonOptions): Promise<void> {
   try {
-    const owned = renderList(byName(await options.links.listLabLinks()));
-    options.log(`found ${owned.labs.length} lab(s) owning devices${owned.unowned.length ? `, ${owned.unowned.length} unowned obr/otp device(s): ${owned.unowned.join(' ')}` : ''}`);
+    const found = summariseDevices(byName(await options.links.listLabLinks()), options.pool);
+    const unowned = found.unowned.length ? `, ${found.unowned.length} unowned obr/otp device(s): ${found.unowned.slice(0, 20).join(' ')}${found.unowned.length > 20 ? ' …' : ''}` : '';
+    options.log(`found ${found.labs} lab(s) owning devices, ${found.withSubnet} with a subnet of the pool${unowned}`);
   } catch (error) {
     throw startupError('NETD_LINKS_UNUSABLE', `cannot list network links: ${describeError(error)}`, 'Check that iproute2 (ip) is installed and, with --netns, that the namespace exists (ip netns list).');
   }

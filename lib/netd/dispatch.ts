@@ -4,6 +4,7 @@ import { checkLabId, type LabId } from './names.ts';
 import {
   NETD_API_VERSION,
   NETD_BUILD_ID,
+  NETD_DESIGN,
   NETD_NAME,
   NETD_OPS,
   NETD_PING_VERSION,
@@ -42,14 +43,14 @@ export function createDispatcher(options: DispatchOptions): (bytes: Buffer) => P
   const now = options.now ?? Date.now;
   const supported = [...NETD_OPS].sort();
 
-  async function run(op: NetdOp, labId: LabId | null): Promise<NetdReply> {
+  async function run(op: NetdOp, labId: LabId | null, offset: number): Promise<NetdReply> {
     switch (op) {
       case 'hello':
-        return { ok: true, name: NETD_NAME, api_version: NETD_API_VERSION, supported_ops: supported, build_id: options.buildId ?? NETD_BUILD_ID };
+        return { ok: true, name: NETD_NAME, api_version: NETD_API_VERSION, supported_ops: supported, build_id: options.buildId ?? NETD_BUILD_ID, design: NETD_DESIGN };
       case 'ping':
         return { ok: true, result: { status: 'ok', version: NETD_PING_VERSION, ts: Math.floor(now() / 1000) } };
       case 'list':
-        return { ok: true, result: await options.network.list() };
+        return { ok: true, result: await options.network.list(offset) };
       case 'alloc_vm_net':
       case 'create':
         return { ok: true, result: await options.network.alloc(labId!) };
@@ -89,8 +90,15 @@ export function createDispatcher(options: DispatchOptions): (bytes: Buffer) => P
       if (!checked.ok) return fail(checked.code, checked.message, op);
       labId = checked.labId;
     }
+    let offset = 0;
+    if (op === 'list' && Object.hasOwn(fields, 'offset')) {
+      if (typeof fields.offset !== 'number' || !Number.isSafeInteger(fields.offset) || fields.offset < 0) {
+        return fail('INVALID_REQUEST', 'list: offset must be a non-negative integer (the next_offset of the previous page)', op);
+      }
+      offset = fields.offset;
+    }
     try {
-      return { reply: await run(op, labId), op, labId, result: 'ok' };
+      return { reply: await run(op, labId, offset), op, labId, result: 'ok' };
     } catch (error) {
       if (error instanceof NetdOpError) return fail(error.code, error.summary, op, labId);
       options.onInternalError?.(error);

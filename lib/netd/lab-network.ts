@@ -1,11 +1,16 @@
+import { createAddressBook, type SlotClaim } from './address-book.ts';
+import { gatewayCidr, paramsOf, type AddressPool } from './address-pool.ts';
 import { NetdOpError } from './errors.ts';
 import { createKeyedLock } from './keyed-lock.ts';
-import { byName, judgeOwnership, planAlloc, planRelease, planRollback, type PlanSteps } from './link-plan.ts';
+import { labSlot, renderDiag } from './lab-diag.ts';
+import { byName, planAlloc, planRelease, planRollback, type PlanSteps } from './link-plan.ts';
+import { createLinkReader } from './link-reader.ts';
 import { LinkQueryError, type LinkBatchFailure, type LinkOp, type LinkState, type Links } from './links.ts';
-import { labLinkNames, parseOwnerAlias, type LabId, type LabLinkNames } from './names.ts';
-import type { AllocResult, DiagLink, DiagResult, ListResult, ListedLab, NetdErrorCode, ReleaseResult } from './protocol.ts';
+import { renderListPage } from './list-page.ts';
+import { labLinkNames, type LabId, type LabLinkNames } from './names.ts';
+import type { NetdErrorCode, PerLabAllocResult, PerLabDiagResult, PerLabListResult, PerLabReleaseResult } from './protocol.ts';
 
-/** What the lab operations need: the links of one namespace and who owns new TAPs. */
+/** What the lab operations need: the links of one namespace, who owns new TAPs, and the address pool. */
 export interface LabNetworkOptions {
   links: Links;
   /**
@@ -13,16 +18,19 @@ export interface LabNetworkOptions {
    * then the kernel lets anyone who can open /dev/net/tun attach (root only where it is 0600).
    */
   tapOwner: number | null;
-  /** Receives one line per adoption or TAP replacement (the daemon's log). */
+  /** Where lab subnets come from (address-pool.ts). */
+  pool: AddressPool;
+  /** Receives one line per adoption, repair or TAP replacement (the daemon's log). */
   log?: (line: string) => void;
 }
 
 /** The per-lab operations of the daemon; each throws NetdOpError with the reply's code. */
 export interface LabNetwork {
-  alloc(labId: LabId): Promise<AllocResult>;
-  release(labId: LabId): Promise<ReleaseResult>;
-  diag(labId: LabId): Promise<DiagResult>;
-  list(): Promise<ListResult>;
+  alloc(labId: LabId): Promise<PerLabAllocResult>;
+  release(labId: LabId): Promise<PerLabReleaseResult>;
+  diag(labId: LabId): Promise<PerLabDiagResult>;
+  /** One page of the device list, from `offset` (default 0). */
+  list(offset?: number): Promise<PerLabListResult>;
 }
 
 /** A plan is re-made at most this often when the devices changed under it (EEXIST/ENODEV). */
@@ -30,9 +38,10 @@ const ATTEMPTS = 2;
 
 /** Returns the lab operations; requests for labs sharing a name prefix are serialised, others run concurrently. */
 export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
-  const { links } = options;
+  const { links, pool } = options;
   // Keyed by the 10-digit prefix, not the lab id: colliding labs target the same device names.
   const lock = createKeyedLock();
+  const book = createAddressBook(pool);
 
   async function readLinks(): Promise<Map<string, LinkState>> {
     try {
@@ -45,27 +54,43 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
     }
   }
 
-  // diag and list only read: concurrent ones share one listing (one `ip` process), so many
-  // clients asking at once cost one query. alloc and release always read afresh.
-  let sharedRead: Promise<Map<string, LinkState>> | null = null;
-  function readLinksShared(): Promise<Map<string, LinkState>> {
-    sharedRead ??= readLinks().finally(() => {
-      sharedRead = null;
-    });
-    return sharedRead;
+  // One listing at a time, shared: alloc and release wait for one that starts after they asked,
+  // diag and list take the one running (link-reader.ts). Many clients at once cost few queries.
+  const reader = createLinkReader(readLinks, book.markListing);
+
+  /** The lab's subnet: the one its bridge carries, or a claimed free one the plan adds. */
+  function chooseSlot(names: LabLinkNames, now: Map<string, LinkState>, mark: number): { slot: number; claim: SlotClaim | null } {
+    const slot = labSlot(pool, names, now.get(names.bridge));
+    if (slot !== null) return { slot, claim: null };
+    const claim = book.claim(names.labId, now.values(), mark);
+    return { slot: claim.slot, claim };
   }
 
-  async function allocOnce(names: LabLinkNames, attempt: number): Promise<AllocResult> {
-    const plan = planAlloc(names, await readLinks(), options.tapOwner);
+  async function allocOnce(names: LabLinkNames, attempt: number): Promise<PerLabAllocResult> {
+    const { value: now, mark } = await reader.fresh();
+    // Refusals first: a lab that may not have these devices never claims a subnet.
+    const check = planAlloc(names, now, options.tapOwner);
+    if (check.action === 'refuse') throw new NetdOpError(check.code, check.message);
+    const { slot, claim } = chooseSlot(names, now, mark);
+    const plan = claim ? planAlloc(names, now, options.tapOwner, gatewayCidr(pool, slot)) : check;
     if (plan.action === 'refuse') throw new NetdOpError(plan.code, plan.message);
-    const done: AllocResult = { lab_id: names.labId, bridge: names.bridge, tap: names.tap, created: plan.creates.length > 0 };
+    const done: PerLabAllocResult = {
+      lab_id: names.labId,
+      lab_id_suffix: names.suffix,
+      bridge: names.bridge,
+      tap: names.tap,
+      ...paramsOf(pool, slot),
+      created: plan.creates.length > 0,
+    };
     if (plan.ops.length === 0) return done;
     const result = await links.apply(plan.ops);
     if (result.ok) {
+      claim?.settle();
       for (const note of plan.notes) options.log?.(`lab ${names.labId}: ${note}`);
       return done;
     }
     const undone = await rollBack(names, plan, result.failure);
+    claim?.drop();
     const failed = result.failure.index === null ? undefined : plan.ops[result.failure.index];
     // The kernel refused to delete a TAP a process holds open: that is the plan's refusal, not a link failure.
     if (failed?.op === 'delete-tap' && result.failure.errno === 'EBUSY' && plan.busy && undone) throw new NetdOpError(plan.busy.code, plan.busy.message);
@@ -73,23 +98,28 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
     throw stepError(plan.ops, result.failure, 'alloc', undone ? '' : '; rolling back what this request created also failed');
   }
 
-  /** Deletes what the failed plan created; returns false when that did not succeed. */
+  /** Undoes what the failed plan did (devices it created, an address it added); returns false when that did not succeed. */
   async function rollBack(names: LabLinkNames, plan: PlanSteps, failure: LinkBatchFailure): Promise<boolean> {
     let undo: LinkOp[];
     if (failure.index !== null) {
       undo = planRollback(plan, failure.index);
     } else {
-      // The tool did not say which step failed: delete what this plan creates and now carries our alias.
-      const now = await readLinks().catch(() => null);
+      // The tool did not say which step failed: undo what this plan creates and now carries our alias or address.
+      const now = await reader.fresh().then(
+        (listing) => listing.value,
+        () => null,
+      );
       if (!now) return false;
-      undo = [...plan.creates].reverse().filter((name) => now.get(name)?.alias === names.alias).map((name) => ({ op: 'delete', name }));
+      undo = planRollback(plan, plan.ops.length).filter((op) =>
+        op.op === 'del-address' ? now.get(op.name)?.addresses.some((iface) => `${iface.address}/${iface.prefixLen}` === op.address) : now.get(op.name)?.alias === names.alias,
+      );
     }
     if (undo.length === 0) return true;
     return (await links.apply(undo)).ok;
   }
 
-  async function releaseOnce(names: LabLinkNames, attempt: number): Promise<ReleaseResult> {
-    const plan = planRelease(names, await readLinks());
+  async function releaseOnce(names: LabLinkNames, attempt: number): Promise<PerLabReleaseResult> {
+    const plan = planRelease(names, (await reader.fresh()).value);
     if (plan.action === 'refuse') throw new NetdOpError(plan.code, plan.message);
     if (plan.ops.length > 0) {
       const result = await links.apply(plan.ops);
@@ -98,7 +128,13 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
         throw stepError(plan.ops, result.failure, 'release', '');
       }
     }
-    return { lab_id: names.labId, bridge_deleted: plan.deletes.bridge ? names.bridge : null, tap_deleted: plan.deletes.tap ? names.tap : null };
+    // Deleting the bridge took its address with it: the subnet is free for the next alloc.
+    return {
+      lab_id: names.labId,
+      lab_id_suffix: names.suffix,
+      bridge_deleted: plan.deletes.bridge ? names.bridge : null,
+      tap_deleted: plan.deletes.tap ? names.tap : null,
+    };
   }
 
   return {
@@ -110,8 +146,8 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
       const names = labLinkNames(labId);
       return lock.run(names.prefix, () => releaseOnce(names, 1));
     },
-    diag: async (labId) => renderDiag(labLinkNames(labId), await readLinksShared(), options.tapOwner),
-    list: async () => renderList(await readLinksShared()),
+    diag: async (labId) => renderDiag(labLinkNames(labId), (await reader.any()).value, options.tapOwner, pool),
+    list: async (offset = 0) => renderListPage((await reader.any()).value, offset),
   };
 }
 
@@ -128,6 +164,8 @@ function stepError(ops: readonly LinkOp[], failure: LinkBatchFailure, what: 'all
     'set-alias': 'ALIAS_FAILED',
     'set-master': 'ATTACH_FAILED',
     'set-up': 'UP_FAILED',
+    'add-address': 'ADDRESS_FAILED',
+    'del-address': 'ADDRESS_FAILED',
     delete: 'DELETE_FAILED',
     'delete-tap': 'DELETE_FAILED',
   };
@@ -136,52 +174,3 @@ function stepError(ops: readonly LinkOp[], failure: LinkBatchFailure, what: 'all
   return new NetdOpError(code, `${step} failed (${failure.errno}): ${failure.message}${suffix}`);
 }
 
-function diagLink(names: LabLinkNames, name: string, kind: 'bridge' | 'tap', link: LinkState | undefined): DiagLink {
-  const ownership = judgeOwnership(names, kind, link);
-  return {
-    name,
-    exists: link !== undefined,
-    owner_lab_id: parseOwnerAlias(link?.alias),
-    owned: ownership.kind === 'ours',
-    kind: link?.kind ?? null,
-    up: link?.up ?? false,
-    state: link?.operState ?? null,
-    master: link?.master ?? null,
-  };
-}
-
-/**
- * Returns the state of both devices of a lab and whether together they are usable: a TAP whose
- * owner is not `tapOwner` (the daemon's --tap-owner) is not, since the VMM user it serves cannot
- * open it (alloc replaces such a TAP while no process holds it).
- */
-export function renderDiag(names: LabLinkNames, links: ReadonlyMap<string, LinkState>, tapOwner: number | null): DiagResult {
-  const bridge = diagLink(names, names.bridge, 'bridge', links.get(names.bridge));
-  const tapLink = links.get(names.tap);
-  const ownerUid = tapLink?.owner ?? null;
-  const ownerMatches = tapLink !== undefined && ownerUid === tapOwner;
-  const tap = { ...diagLink(names, names.tap, 'tap', tapLink), owner_uid: ownerUid, owner_expected: tapOwner, owner_matches: ownerMatches };
-  const healthy = bridge.owned && tap.owned && bridge.up && tap.up && tap.master === names.bridge && ownerMatches;
-  return { lab_id: names.labId, bridge, tap, healthy };
-}
-
-/** Returns the labs that own devices (from the aliases) and the obr/otp devices nobody owns. */
-export function renderList(links: ReadonlyMap<string, LinkState>): ListResult {
-  const labs = new Map<string, ListedLab>();
-  const interfaces: ListResult['interfaces'] = [];
-  const unowned: string[] = [];
-  for (const link of [...links.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-    const owner = parseOwnerAlias(link.alias);
-    const type = link.name.startsWith('obr') ? 'bridge' : 'tap';
-    // Owned means: the alias names a lab whose derived name is exactly this device.
-    if (owner === null || labLinkNames(owner)[type] !== link.name) {
-      unowned.push(link.name);
-      continue;
-    }
-    const lab = labs.get(owner) ?? { lab_id: owner, bridge: null, tap: null };
-    lab[type] = link.name;
-    labs.set(owner, lab);
-    interfaces.push({ name: link.name, type, lab_id: owner });
-  }
-  return { labs: [...labs.values()], interfaces, count: interfaces.length, unowned };
-}

@@ -82,6 +82,8 @@ function adoptionRefusal(names: LabLinkNames, bridge: Ownership, tap: Ownership)
     if (link.kind !== 'bridge') return nameInUse(link.name, `${noAlias} and is a ${link.kind}, not a bridge`);
     if (link.master !== null) return nameInUse(link.name, `${noAlias} and is enslaved to ${link.master}`);
     if (link.up) return nameInUse(link.name, `${noAlias} and is up (an interrupted alloc leaves its bridge down): someone else uses it`);
+    // The alias is recorded before the address is added, so an interrupted alloc leaves none.
+    if (link.addresses.length > 0) return nameInUse(link.name, `${noAlias} and carries an address (${link.addresses[0]!.address}/${link.addresses[0]!.prefixLen}): someone else uses it`);
   }
   if (tap.kind === 'unrecorded') {
     const { link } = tap;
@@ -117,9 +119,10 @@ export function byName(links: readonly LinkState[]): Map<string, LinkState> {
 /**
  * Plans alloc: create what is missing, repair what is ours but down or detached, adopt what an
  * interrupted alloc left (see adoptionRefusal), replace our TAP when its owner is not the
- * configured one and nothing holds it, refuse everything else.
+ * configured one and nothing holds it, refuse everything else. `gateway` (`a.b.c.d/len`) is
+ * added to the bridge right after its alias, unless null (the bridge already carries the lab's).
  */
-export function planAlloc(names: LabLinkNames, links: ReadonlyMap<string, LinkState>, tapOwner: number | null): PlanRefusal | PlanSteps {
+export function planAlloc(names: LabLinkNames, links: ReadonlyMap<string, LinkState>, tapOwner: number | null, gateway: string | null = null): PlanRefusal | PlanSteps {
   const bridge = judgeOwnership(names, 'bridge', links.get(names.bridge));
   const tap = judgeOwnership(names, 'tap', links.get(names.tap));
   const refusal = refusalFor(names, bridge) ?? refusalFor(names, tap) ?? adoptionRefusal(names, bridge, tap);
@@ -132,14 +135,17 @@ export function planAlloc(names: LabLinkNames, links: ReadonlyMap<string, LinkSt
   const creates: string[] = [];
   const notes: string[] = [];
   let busy: PlanRefusal | undefined;
+  const addGateway: LinkOp[] = gateway === null ? [] : [{ op: 'add-address', name: names.bridge, address: gateway }];
   if (bridge.kind === 'absent') {
     creates.push(names.bridge);
-    ops.push({ op: 'add-bridge', name: names.bridge }, { op: 'set-alias', name: names.bridge, alias: names.alias }, { op: 'set-up', name: names.bridge });
+    ops.push({ op: 'add-bridge', name: names.bridge }, { op: 'set-alias', name: names.bridge, alias: names.alias }, ...addGateway, { op: 'set-up', name: names.bridge });
   } else if (bridge.kind === 'unrecorded') {
     notes.push(`adopting ${names.bridge}: a bridge without owner alias, down and not enslaved (left by an interrupted alloc)`);
-    ops.push({ op: 'set-alias', name: names.bridge, alias: names.alias }, { op: 'set-up', name: names.bridge });
-  } else if (bridge.kind === 'ours' && !bridge.link.up) {
-    ops.push({ op: 'set-up', name: names.bridge });
+    ops.push({ op: 'set-alias', name: names.bridge, alias: names.alias }, ...addGateway, { op: 'set-up', name: names.bridge });
+  } else if (bridge.kind === 'ours') {
+    if (gateway !== null) notes.push(`adding ${gateway} to ${names.bridge} (the bridge carried no address of the pool)`);
+    ops.push(...addGateway);
+    if (!bridge.link.up) ops.push({ op: 'set-up', name: names.bridge });
   }
   if (tap.kind === 'unrecorded' || wrongOwner) {
     // First in the batch: when the kernel finds the TAP held open, nothing else has changed yet.
@@ -189,14 +195,21 @@ export function planRelease(names: LabLinkNames, links: ReadonlyMap<string, Link
   return { action: 'apply', ops, creates: [], notes: [], deletes: { bridge: bridge.kind === 'ours', tap: tap.kind === 'ours' } };
 }
 
-/** Plans the undo of a failed alloc: delete, TAP first, the devices whose creating step ran. */
+/**
+ * Plans the undo of a failed alloc: delete, TAP first, the devices whose creating step ran; then
+ * remove an address the plan added to a device it did not create (a repaired bridge).
+ */
 export function planRollback(plan: PlanSteps, failedIndex: number): LinkOp[] {
   const created = new Set<string>();
+  const addressed: LinkOp[] = [];
   plan.ops.forEach((op, index) => {
-    if (index < failedIndex && (op.op === 'add-bridge' || op.op === 'add-tap')) created.add(op.name);
+    if (index >= failedIndex) return;
+    if (op.op === 'add-bridge' || op.op === 'add-tap') created.add(op.name);
+    if (op.op === 'add-address') addressed.push({ op: 'del-address', name: op.name, address: op.address });
   });
-  return plan.creates
+  const deletes: LinkOp[] = plan.creates
     .filter((name) => created.has(name))
     .reverse()
     .map((name) => ({ op: 'delete', name }));
+  return [...deletes, ...addressed.filter((op) => !created.has(op.name))];
 }

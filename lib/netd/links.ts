@@ -23,6 +23,16 @@ export interface LinkState {
    * down (the kernel reports no carrier then). For a TAP, carrier means a process has it open.
    */
   carrier: boolean | null;
+  /** The IPv4 addresses on the device, as `ip addr` shows them (the daemon records a lab's subnet here). */
+  addresses: Ipv4Interface[];
+}
+
+/** One IPv4 address on a device: `address/prefixLen`, e.g. 10.208.5.1/24. */
+export interface Ipv4Interface {
+  /** Dotted quad. */
+  address: string;
+  /** 0 to 32. */
+  prefixLen: number;
 }
 
 /** One step of a batch. Names come from labLinkNames(), never from a client. */
@@ -32,6 +42,10 @@ export type LinkOp =
   | { op: 'set-alias'; name: string; alias: string }
   | { op: 'set-master'; name: string; master: string }
   | { op: 'set-up'; name: string }
+  /** Adds an IPv4 address (`a.b.c.d/len`) to a device: a lab's gateway on its bridge. */
+  | { op: 'add-address'; name: string; address: string }
+  /** Removes an address this request added (a rollback step). */
+  | { op: 'del-address'; name: string; address: string }
   | { op: 'delete'; name: string }
   /** Deletes a TAP only when no process has it open: the kernel answers EBUSY otherwise (`ip tuntap del`). */
   | { op: 'delete-tap'; name: string };
@@ -64,7 +78,7 @@ export class LinkQueryError extends Error {
 
 /** The link operations, in one network namespace. */
 export interface Links {
-  /** Every device whose name is in the obr/otp families (obr or otp + 10 hex digits). Throws LinkQueryError. */
+  /** Every device whose name is in the obr/otp families (obr or otp + 10 hex digits), with its IPv4 addresses. Throws LinkQueryError. */
   listLabLinks(): Promise<LinkState[]>;
   /** Applies the steps in order, stopping at the first failure (one `ip -batch` process on the real host). */
   apply(ops: readonly LinkOp[]): Promise<LinkBatchResult>;
@@ -72,7 +86,7 @@ export interface Links {
 
 /** Maps a tool's error text to the errno it stands for. */
 export function classifyLinkError(message: string): LinkErrno {
-  if (/File exists/i.test(message)) return 'EEXIST';
+  if (/File exists|Address already assigned/i.test(message)) return 'EEXIST';
   if (/Operation not permitted|Permission denied/i.test(message)) return 'EPERM';
   if (/Cannot find device|does not exist|No such device/i.test(message)) return 'ENODEV';
   if (/Device or resource busy/i.test(message)) return 'EBUSY';

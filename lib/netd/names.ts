@@ -17,6 +17,8 @@ export interface LabLinkNames {
   tap: string;
   /** `octolab:lab=<lab id>`: set as the link alias of both devices (a contract with cleanup). */
   alias: string;
+  /** The last 6 characters of the id: upstream's `lab_id_suffix`, sent with every lab reply. */
+  suffix: string;
 }
 
 /** Linux IFNAMSIZ is 16 including the terminating NUL, so a name has at most 15 characters. */
@@ -59,7 +61,7 @@ export function normaliseLabId(raw: unknown): LabId {
 export function labLinkNames(raw: unknown): LabLinkNames {
   const labId = normaliseLabId(raw);
   const prefix = labId.replaceAll('-', '').slice(0, 10);
-  const names = { labId, prefix, bridge: BRIDGE_PREFIX + prefix, tap: TAP_PREFIX + prefix, alias: ownerAlias(labId) };
+  const names = { labId, prefix, bridge: BRIDGE_PREFIX + prefix, tap: TAP_PREFIX + prefix, alias: ownerAlias(labId), suffix: labId.slice(-6) };
   // Defence in depth: the derivation above cannot exceed IFNAMSIZ, and this keeps it that way.
   if (names.bridge.length > IFNAME_MAX_LEN || names.tap.length > IFNAME_MAX_LEN) {
     throw new RangeError(`Interface name too long: ${names.bridge}`);

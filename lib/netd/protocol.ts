@@ -13,8 +13,10 @@ export const NETD_BUILD_ID = 'octolab-verify-netd-1';
 export const NETD_PING_VERSION = '1.0';
 /** A longer request is answered REQUEST_TOO_LARGE (upstream's recv size). */
 export const MAX_REQUEST_BYTES = 4096;
-/** Upstream's client reads at most this much of a reply. */
+/** Upstream's client reads at most this much of a reply; every reply of this daemon fits in it. */
 export const MAX_RESPONSE_BYTES = 16384;
+/** The design `hello` reports: one bridge and one TAP per lab (upstream's current daemon is shared-bridge). */
+export const NETD_DESIGN = 'per-lab';
 
 /** The operations of api_version 1 (create/destroy are the legacy names of alloc/release). */
 export const NETD_OPS = ['hello', 'ping', 'alloc_vm_net', 'release_vm_net', 'diag_vm_net', 'list', 'create', 'destroy'] as const;
@@ -30,10 +32,10 @@ export const REQUIRED_OPS: readonly NetdOp[] = ['alloc_vm_net', 'release_vm_net'
  */
 export const NETD_ERROR_CODES = {
   INVALID_JSON: 'the request is not valid UTF-8 JSON',
-  INVALID_REQUEST: 'the request is JSON but not an object with a string "op"',
+  INVALID_REQUEST: 'the request is JSON but not an object, or list got an offset that is not a non-negative integer',
   EMPTY_REQUEST: 'the client closed its side without sending anything',
   REQUEST_TOO_LARGE: 'the request exceeds 4096 bytes',
-  REQUEST_TIMEOUT: 'no complete request arrived within the per-connection timeout',
+  REQUEST_TIMEOUT: 'no complete request arrived within the request deadline (default 2 s from connecting)',
   UNKNOWN_OP: 'the op is not one of supported_ops',
   MISSING_LAB_ID: 'the op needs lab_id and none (or an empty one) was given',
   INVALID_LAB_ID: 'lab_id is not a UUID',
@@ -48,7 +50,9 @@ export const NETD_ERROR_CODES = {
   UP_FAILED: 'setting a device up failed',
   DELETE_FAILED: 'deleting a device failed',
   SHUTTING_DOWN: 'the daemon is stopping and takes no new requests',
-  TOO_MANY_CONNECTIONS: 'the daemon already serves its maximum of open connections; retry shortly',
+  TOO_MANY_CONNECTIONS: 'the daemon already serves its maximum of open connections, or this client (uid) its share of them; retry shortly',
+  POOL_EXHAUSTED: 'every lab subnet of the address pool is in use; the message names the pool and the fix',
+  ADDRESS_FAILED: "assigning the lab's gateway address to its bridge failed",
   INTERNAL_ERROR: 'an unexpected failure inside the daemon',
 } as const;
 /** One of the error codes above. */
@@ -58,6 +62,8 @@ export type NetdErrorCode = keyof typeof NETD_ERROR_CODES;
 export interface NetdRequest {
   op: NetdOp | (string & {});
   lab_id?: string;
+  /** `list` only: the first entry to return (a non-negative integer; default 0). */
+  offset?: number;
 }
 
 /** `hello`: top-level fields, no `result` wrapper (as upstream). */
@@ -67,6 +73,8 @@ export interface HelloReply {
   api_version: number;
   supported_ops: string[];
   build_id: string;
+  /** `per-lab` from this daemon; absent from upstream's (which is shared-bridge). */
+  design?: string;
 }
 
 /** `ping`. */
@@ -75,13 +83,31 @@ export interface PingReply {
   result: { status: 'ok'; version: string; ts: number };
 }
 
-/** `alloc_vm_net` / `create`: the lab's devices, which exist, are up, and the TAP is enslaved. */
+/** What a lab's guest is configured with (upstream's VMNetworkParams): its address, the gateway on the lab's bridge, the netmask and DNS server. */
+export interface NetworkParams {
+  guest_ip: string;
+  gateway: string;
+  netmask: string;
+  dns: string;
+}
+
+/** `alloc_vm_net` / `create` as the client reads it: the lab's devices, which exist, are up, and the TAP is enslaved. */
 export interface AllocResult {
   lab_id: string;
   bridge: string;
   tap: string;
-  /** False when both devices already existed in the wanted state (an idempotent repeat). */
+  /** False when both devices already existed (an idempotent repeat, or a repair of existing devices). */
   created: boolean;
+}
+
+/**
+ * `alloc_vm_net` / `create` as this (per-lab) daemon sends it: also the gateway address on the
+ * bridge and the guest's parameters, so every field upstream's client requires is present (tap,
+ * guest_ip, gateway, netmask, dns, bridge). Keys in this order on the wire.
+ */
+export interface PerLabAllocResult extends AllocResult, NetworkParams {
+  /** The last 6 characters of lab_id (upstream sends it with every lab op). */
+  lab_id_suffix: string;
 }
 
 /** `release_vm_net` / `destroy`: the name of each device deleted, or null when it was already gone. */
@@ -89,6 +115,11 @@ export interface ReleaseResult {
   lab_id: string;
   bridge_deleted: string | null;
   tap_deleted: string | null;
+}
+
+/** `release_vm_net` / `destroy` as this daemon sends it. */
+export interface PerLabReleaseResult extends ReleaseResult {
+  lab_id_suffix: string;
 }
 
 /** One device as `diag_vm_net` reports it. */
@@ -108,7 +139,7 @@ export interface DiagLink {
   master: string | null;
 }
 
-/** `diag_vm_net`. */
+/** `diag_vm_net` as the client reads it. */
 export interface DiagResult {
   lab_id: string;
   bridge: DiagLink;
@@ -123,26 +154,54 @@ export interface DiagResult {
     owner_matches?: boolean;
   };
   /**
-   * Both exist and are owned by this lab, both are up, the TAP is a TAP enslaved to the bridge, and
-   * (when reported) its owner is the one this daemon is configured for.
+   * Both exist and are owned by this lab, both are up, the TAP is a TAP enslaved to the bridge,
+   * and (when reported) the TAP's owner is the one this daemon is configured for; for this
+   * daemon also: the bridge carries the lab's gateway address (network_params not null).
    */
   healthy: boolean;
 }
 
-/** One lab in `list`: its devices and which of them exist. */
+/** `diag_vm_net` as this daemon sends it. */
+export interface PerLabDiagResult extends DiagResult {
+  lab_id_suffix: string;
+  /** The guest's parameters, read from the pool address on the lab's own bridge; null when it carries none (then not healthy). */
+  network_params: NetworkParams | null;
+}
+
+/** One device in `list`, in upstream's entry format. */
+export interface ListEntry {
+  name: string;
+  /** From the name's family: obr → bridge, otp → tap. */
+  type: 'bridge' | 'tap';
+  /** Present (false) only for an obr/otp device without a valid owner record of its own lab. */
+  owned?: false;
+}
+
+/**
+ * `list` as this daemon sends it: the obr/otp devices ordered by lab prefix, a lab's bridge before
+ * its TAP, from the request's offset for as many as fit in one 16,384-byte reply (150 labs always do).
+ */
+export interface PerLabListResult {
+  interfaces: ListEntry[];
+  /** Devices in all pages. */
+  count: number;
+  /** True when entries after this page exist; then next_offset is where to ask next. */
+  truncated: boolean;
+  next_offset?: number;
+}
+
+/** One lab as the previous version of this daemon listed it (`labs`). */
 export interface ListedLab {
   lab_id: string;
   bridge: string | null;
   tap: string | null;
 }
 
-/** `list`: the labs whose devices carry this daemon's alias, and obr/otp devices nobody owns. */
+/** `list` as the client returns it today, and as the previous version of this daemon sent it (labs, interfaces with lab_id, unowned). */
 export interface ListResult {
   labs: ListedLab[];
-  /** Upstream-compatible flat view: each owned device with its type. */
   interfaces: { name: string; type: 'bridge' | 'tap'; lab_id: string }[];
   count: number;
-  /** obr/otp devices without a valid owner record, shown so an operator can act (alloc adopts one only in the state an interrupted alloc leaves). */
   unowned: string[];
 }
 
@@ -169,7 +228,7 @@ export interface NestedErrorReply {
 export type ErrorReply = FlatErrorReply | NestedErrorReply;
 
 /** Any reply this daemon sends. */
-export type NetdReply = HelloReply | PingReply | ResultReply<AllocResult | ReleaseResult | DiagResult | ListResult> | FlatErrorReply;
+export type NetdReply = HelloReply | PingReply | ResultReply<PerLabAllocResult | PerLabReleaseResult | PerLabDiagResult | PerLabListResult> | FlatErrorReply;
 
 /** Builds the flat error envelope. */
 export function errorReply(code: NetdErrorCode, message: string): FlatErrorReply {

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { FileInfo, GroupEntry, HostSockets } from '../host/types.ts';
+import type { PeerIdentity } from './connection.ts';
 
 /** Ownership and mode of something the daemon creates. */
 export interface Ownership {
@@ -38,6 +39,9 @@ export interface NetdServeHost {
   processCommand(pid: number): Promise<string | null>;
   /** For probing a socket that is already there. */
   readonly sockets: HostSockets;
-  /** Binds `path` (replacing a stale socket atomically) with this ownership and starts accepting. */
-  listen(path: string, ownership: Ownership, onConnection: (stream: Duplex) => void): Promise<NetdListener>;
+  /**
+   * Binds `path` (replacing a stale socket atomically) with this ownership and starts accepting;
+   * each connection comes with its peer's credentials (SO_PEERCRED), or null when unknown.
+   */
+  listen(path: string, ownership: Ownership, onConnection: (stream: Duplex, peer: PeerIdentity | null) => void): Promise<NetdListener>;
 }

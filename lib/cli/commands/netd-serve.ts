@@ -1,8 +1,10 @@
-import { UsageError } from '../../errors.ts';
+import { loadConfig } from '../../config/index.ts';
+import { ConfigError, UsageError } from '../../errors.ts';
 import { createIpLinks } from '../../host/ip-links.ts';
 import { createNetdServeHost } from '../../host/netd-serve-host.ts';
 import { createRealHost } from '../../host/real-host.ts';
-import { startNetdDaemon } from '../../netd/daemon.ts';
+import { AddressPoolError, createAddressPool, MAX_LAB_PREFIX_LEN, MIN_PREFIX_LEN, type AddressPool } from '../../netd/address-pool.ts';
+import { socketPathProblem, startNetdDaemon } from '../../netd/daemon.ts';
 import type { CliIo } from '../io.ts';
 import { EXIT } from '../io.ts';
 import { parseSeconds } from '../parse-args.ts';
@@ -16,7 +18,27 @@ export interface ServeSettings {
   netns?: string;
   requestTimeoutMs?: number;
   maxConnections?: number;
+  maxPeerConnections?: number;
+  pool: AddressPool;
 }
+
+/** The options `netd serve` reads (strings as parseArgs gives them). */
+export interface ServeOptionValues {
+  socket?: string;
+  group?: string;
+  pidfile?: string;
+  'tap-owner'?: string;
+  netns?: string;
+  'request-timeout'?: string;
+  'max-connections'?: string;
+  'max-peer-connections'?: string;
+  pool?: string;
+  'prefix-len'?: string;
+  dns?: string;
+}
+
+/** The options only `netd serve` takes (the client subcommands refuse them); --socket is shared. */
+export const SERVE_ONLY_OPTIONS = ['group', 'tap-owner', 'pidfile', 'netns', 'request-timeout', 'max-connections', 'max-peer-connections', 'pool', 'prefix-len', 'dns'] as const;
 
 const NETNS = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -30,12 +52,12 @@ export function parseTapOwner(value: string | undefined, usage: string): number 
   return uid;
 }
 
-/** Parses --max-connections: how many connections the daemon serves at once (1 to 4096). */
-export function parseMaxConnections(value: string | undefined, usage: string): number | undefined {
+/** Parses a connection count option (--max-connections, --max-peer-connections): 1 to 4096. */
+export function parseMaxConnections(value: string | undefined, usage: string, option = '--max-connections'): number | undefined {
   if (value === undefined) return undefined;
   const count = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
   if (!(count >= 1 && count <= 4096)) {
-    throw new UsageError({ code: 'USAGE', summary: `--max-connections must be a whole number from 1 to 4096, got ${JSON.stringify(value)}`, hint: `usage: ${usage}` });
+    throw new UsageError({ code: 'USAGE', summary: `${option} must be a whole number from 1 to 4096, got ${JSON.stringify(value)}`, hint: `usage: ${usage}` });
   }
   return count;
 }
@@ -52,6 +74,50 @@ export function parseNetns(value: string | undefined, usage: string): string | u
 export function parseRequestTimeout(value: string | undefined, usage: string): number | undefined {
   const seconds = parseSeconds(value, '--request-timeout', usage);
   return seconds === undefined ? undefined : Math.round(seconds * 1000);
+}
+
+/**
+ * Builds the pool from --pool/--prefix-len/--dns, each falling back to its OCTOLAB_NETD_* value
+ * (already checked by loadConfig) or default. A bad option, or a combination that cannot work,
+ * is one line naming the value and the fix: a usage error when an option was involved, a
+ * configuration error when only variables were.
+ */
+function resolvePool(values: ServeOptionValues, config: { netdPool: string; netdPrefixLen: number; netdDns: string }): AddressPool {
+  const given = values.pool !== undefined || values['prefix-len'] !== undefined || values.dns !== undefined;
+  let labPrefixLen = config.netdPrefixLen;
+  if (values['prefix-len'] !== undefined) {
+    labPrefixLen = /^\d{1,2}$/.test(values['prefix-len']) ? Number(values['prefix-len']) : Number.NaN;
+    if (!(labPrefixLen >= MIN_PREFIX_LEN && labPrefixLen <= MAX_LAB_PREFIX_LEN)) {
+      throw new UsageError({ code: 'USAGE', summary: `--prefix-len must be a whole number from ${MIN_PREFIX_LEN} to ${MAX_LAB_PREFIX_LEN} (24: one /24 per lab), got ${JSON.stringify(values['prefix-len'])}` });
+    }
+  }
+  try {
+    return createAddressPool({ pool: values.pool ?? config.netdPool, labPrefixLen, dns: values.dns ?? config.netdDns });
+  } catch (error) {
+    if (!(error instanceof AddressPoolError)) throw error;
+    const summary = `${error.message} (set by --pool/--prefix-len/--dns, or OCTOLAB_NETD_POOL/OCTOLAB_NETD_PREFIX_LEN/OCTOLAB_NETD_DNS)`;
+    throw given ? new UsageError({ code: 'USAGE', summary }) : new ConfigError({ code: 'CONFIG_INVALID', summary });
+  }
+}
+
+/** Parses every `netd serve` option, reading OCTOLAB_* defaults (socket, group, pool, prefix length, dns) from the config. */
+export async function resolveServeSettings(io: CliIo, values: ServeOptionValues, usage: string): Promise<ServeSettings> {
+  const host = createRealHost(io.env);
+  const { config } = await loadConfig({ env: io.env, fs: host.fs, cwd: io.cwd });
+  const socketPath = values.socket ?? config.netdSocket;
+  const tooLong = socketPathProblem(socketPath, values.socket !== undefined ? '--socket' : 'OCTOLAB_MICROVM_NETD_SOCK (or pass --socket)');
+  if (tooLong) throw values.socket !== undefined ? new UsageError({ code: 'USAGE', summary: tooLong }) : new ConfigError({ code: 'CONFIG_INVALID', summary: tooLong });
+  return {
+    socketPath,
+    group: values.group ?? config.netdGroup,
+    pidfile: values.pidfile,
+    tapOwner: parseTapOwner(values['tap-owner'], usage),
+    netns: parseNetns(values.netns, usage),
+    requestTimeoutMs: parseRequestTimeout(values['request-timeout'], usage),
+    maxConnections: parseMaxConnections(values['max-connections'], usage),
+    maxPeerConnections: parseMaxConnections(values['max-peer-connections'], usage, '--max-peer-connections'),
+    pool: resolvePool(values, config),
+  };
 }
 
 /** Waits until the signal aborts (SIGTERM/SIGINT from bin/); without a signal, waits forever. */
@@ -74,8 +140,10 @@ export async function serveNetd(io: CliIo, settings: ServeSettings): Promise<num
     group: settings.group,
     pidfile: settings.pidfile,
     tapOwner: settings.tapOwner,
+    pool: settings.pool,
     requestTimeoutMs: settings.requestTimeoutMs,
     maxConnections: settings.maxConnections,
+    maxPeerConnections: settings.maxPeerConnections,
     log,
   });
   log(`ready${settings.netns ? ` (network namespace ${settings.netns})` : ''}`);

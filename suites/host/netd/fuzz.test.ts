@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NETD_ERROR_CODES, NETD_OPS } from '../../../lib/netd/protocol.ts';
 import { parseFuzzSeed } from '../../support/fuzz-seed.ts';
-import { labIdFor, labLinksIn, NamespaceRig, startDaemon } from './support.ts';
+import { labIdFor, labLinksIn, listAll, NamespaceRig, startDaemon } from './support.ts';
 
 /** One fuzzed exchange: the bytes, how they are cut into writes, and whether the client half-closes. */
 interface Exchange {
@@ -85,10 +85,12 @@ describe('netd under hostile input', () => {
 
     const { client } = running;
     await expect(client.ping()).resolves.toMatchObject({ status: 'ok' });
-    const list = await client.list();
-    expect(list.unowned).toEqual([]);
-    for (const lab of list.labs) expect([lab.bridge, lab.tap].every(Boolean)).toBe(true);
-    for (const lab of list.labs) await client.release(lab.lab_id ?? '');
+    // Whatever the fuzzer allocated is whole: each lab of the pool has both devices or neither, all owned.
+    const { devices } = await listAll(socketPath);
+    expect(devices.filter((device) => device.owned === false)).toEqual([]);
+    expect(devices.length % 2).toBe(0);
+    for (let i = 0; i < devices.length; i += 2) expect([devices[i]!.type, devices[i + 1]!.type, devices[i]!.name.slice(3)]).toEqual(['bridge', 'tap', devices[i + 1]!.name.slice(3)]);
+    for (const lab of LAB_POOL) await client.release(lab);
     expect(await labLinksIn(netns)).toEqual([]);
     expect(running.daemon.openConnections).toBe(0);
   });

@@ -22,6 +22,7 @@ const ALIAS = 'octolab:lab=abcdef01-2345-4678-89ab-cdef01234567';
 const CREATE: LinkOp[] = [
   { op: 'add-bridge', name: 'obrabcdef0123' },
   { op: 'set-alias', name: 'obrabcdef0123', alias: ALIAS },
+  { op: 'add-address', name: 'obrabcdef0123', address: '10.208.7.1/24' },
   { op: 'set-up', name: 'obrabcdef0123' },
   { op: 'add-tap', name: 'otpabcdef0123', owner: 4321 },
   { op: 'set-alias', name: 'otpabcdef0123', alias: ALIAS },
@@ -33,14 +34,17 @@ describe.each([
   ['one ip -batch process per request', true],
   ['one ip process per step (the benchmark baseline)', false],
 ])('iproute2 links with %s', (_label, batch) => {
-  it('creates, reads back and deletes a bridge and a TAP inside the namespace only', { tags: ['root', 'net'] }, async (ctx) => {
+  it('creates, reads back and deletes a bridge with its address and a TAP inside the namespace only', { tags: ['root', 'net'] }, async (ctx) => {
     const netns = await setup(ctx);
     const links = createIpLinks({ proc: createRealHost().proc, netns, batch });
     await expect(links.apply(CREATE)).resolves.toEqual({ ok: true });
     expect(await links.listLabLinks()).toEqual([
       // A bridge's carrier follows its ports and settles asynchronously: not pinned here.
-      { name: 'obrabcdef0123', kind: 'bridge', alias: ALIAS, master: null, up: true, operState: expect.any(String), owner: null, carrier: expect.toBeOneOf([null, false, true]) },
-      { name: 'otpabcdef0123', kind: 'tap', alias: ALIAS, master: 'obrabcdef0123', up: true, operState: 'down', owner: 4321, carrier: false },
+      {
+        name: 'obrabcdef0123', kind: 'bridge', alias: ALIAS, master: null, up: true, operState: expect.any(String), owner: null,
+        carrier: expect.toBeOneOf([null, false, true]), addresses: [{ address: '10.208.7.1', prefixLen: 24 }],
+      },
+      { name: 'otpabcdef0123', kind: 'tap', alias: ALIAS, master: 'obrabcdef0123', up: true, operState: 'down', owner: 4321, carrier: false, addresses: [] },
     ]);
     await expect(links.apply([{ op: 'delete', name: 'otpabcdef0123' }, { op: 'delete', name: 'obrabcdef0123' }])).resolves.toEqual({ ok: true });
     expect(await links.listLabLinks()).toEqual([]);
@@ -56,6 +60,10 @@ describe.each([
     expect(missing).toMatchObject({ ok: false, failure: { index: 0, errno: 'ENODEV' } });
     const busy = await links.apply([{ op: 'add-tap', name: 'otp0000000001', owner: null }, { op: 'add-tap', name: 'otp0000000001', owner: null }]);
     expect(busy).toMatchObject({ ok: false, failure: { index: 1, errno: 'EBUSY' } });
+    const twice = await links.apply([{ op: 'add-address', name: 'obrabcdef0123', address: '10.208.7.1/24' }, { op: 'add-address', name: 'obrabcdef0123', address: '10.208.7.1/24' }]);
+    expect(twice).toEqual({ ok: false, failure: { index: 1, errno: 'EEXIST', message: expect.stringMatching(/Address already assigned|File exists/) } });
+    await expect(links.apply([{ op: 'del-address', name: 'obrabcdef0123', address: '10.208.7.1/24' }])).resolves.toEqual({ ok: true });
+    expect((await links.listLabLinks())[0]).toMatchObject({ name: 'obrabcdef0123', addresses: [] });
   });
 });
 

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { NetdError } from '../../../lib/netd/errors.ts';
 import { labLinkNames } from '../../../lib/netd/names.ts';
-import { holdTap, NamespaceRig, readLinks, startDaemon, type InProcessDaemon, type IpLink } from './support.ts';
+import { holdTap, ipv4Of, listAll, NamespaceRig, readLinks, startDaemon, type InProcessDaemon, type IpLink } from './support.ts';
 
 const LAB = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const names = labLinkNames(LAB);
@@ -15,6 +15,7 @@ async function setup(ctx: TestContext) {
   const { netns, dir } = await rig.open(ctx);
   const socketPath = path.join(dir, 'run', 'netd.sock');
   let current: InProcessDaemon | null = null;
+  const list = async () => (await listAll(socketPath)).devices;
   /** Starts a daemon as `netd serve --tap-owner UID` would (null: no --tap-owner); stops the one running first. */
   const restart = async (tapOwner: number | null) => {
     await current?.daemon.stop();
@@ -30,7 +31,7 @@ async function setup(ctx: TestContext) {
   };
   const ip = (...args: string[]) => execa('ip', ['-n', netns, ...args]);
   const link = async (name: string): Promise<(IpLink & { ifindex?: number }) | undefined> => (await readLinks(netns)).find((l) => l.ifname === name);
-  return { netns, restart, hold, ip, link };
+  return { netns, restart, hold, ip, link, list };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<NetdError> {
@@ -95,7 +96,7 @@ describe('microvm-netd and devices an interrupted alloc left without owner alias
   });
 
   it('replaces a TAP without alias that nobody holds, and refuses one that a process holds', { tags: ['root', 'net'] }, async (ctx) => {
-    const { restart, hold, ip, link } = await setup(ctx);
+    const { restart, hold, ip, link, list } = await setup(ctx);
     const { client } = await restart(4242);
     await client.alloc(LAB);
     await client.release(LAB);
@@ -108,9 +109,49 @@ describe('microvm-netd and devices an interrupted alloc left without owner alias
     expect(error.code).toBe('NAME_IN_USE');
     expect(error.summary).toMatch(/a process holds it open \(the kernel refused to delete it: EBUSY\)/);
     expect((await link(names.tap))?.linkinfo?.info_data).toMatchObject({ user: 4343 });
-    expect((await client.list()).unowned).toEqual([names.tap]);
+    expect(await list()).toEqual([
+      { name: names.bridge, type: 'bridge' },
+      { name: names.tap, type: 'tap', owned: false },
+    ]);
     await held.close();
     await client.alloc(LAB);
     expect(await link(names.tap)).toMatchObject({ ifalias: names.alias, master: names.bridge, linkinfo: { info_data: { user: 4242 } } });
+  });
+});
+
+describe('microvm-netd restarted over labs with addresses', () => {
+  // Labs sharing the first 8 hex digits prefer one subnet: the second and third were probed past it.
+  const labs = ['3f2504e0-1100-41d3-9a0c-0305e82c3301', '3f2504e0-2200-41d3-9a0c-0305e82c3301', '3f2504e0-3300-41d3-9a0c-0305e82c3301'];
+
+  it('knows every lab\'s subnet from the address on its bridge, answers the same parameters, and gives a new lab a free one', { tags: ['root', 'net'] }, async (ctx) => {
+    const { restart, link } = await setup(ctx);
+    const first = await restart(null);
+    const before = [];
+    for (const lab of labs.slice(0, 2)) before.push((await first.client.request({ op: 'alloc_vm_net', lab_id: lab })).result as Record<string, unknown>);
+    // 0x3f2504e0 % 1024 = 224: 10.208.224.0/24, then the next free ones.
+    expect(before.map((params) => params.gateway)).toEqual(['10.208.224.1', '10.208.225.1']);
+    const second = await restart(null);
+    expect(second.log).toContain('found 2 lab(s) owning devices, 2 with a subnet of the pool');
+    for (const [i, lab] of labs.slice(0, 2).entries()) {
+      await expect(second.client.request({ op: 'alloc_vm_net', lab_id: lab })).resolves.toMatchObject({ result: { ...before[i], created: false } });
+      await expect(second.client.request({ op: 'diag_vm_net', lab_id: lab })).resolves.toMatchObject({ result: { healthy: true, network_params: { guest_ip: before[i]!.guest_ip } } });
+    }
+    const third = (await second.client.request({ op: 'alloc_vm_net', lab_id: labs[2] })).result as Record<string, unknown>;
+    expect(third.gateway).toBe('10.208.226.1');
+    expect(ipv4Of(await link(labLinkNames(labs[2]!).bridge))).toEqual(['10.208.226.1/24']);
+  });
+
+  it('adds the gateway address to a bridge without one (made by the previous version, or stripped by hand), on the real device', { tags: ['root', 'net'] }, async (ctx) => {
+    const { restart, ip, link } = await setup(ctx);
+    const { client } = await restart(null);
+    const lab = labs[0]!;
+    const own = labLinkNames(lab);
+    await client.request({ op: 'alloc_vm_net', lab_id: lab });
+    const gateway = ipv4Of(await link(own.bridge));
+    await ip('address', 'flush', 'dev', own.bridge);
+    await expect(client.request({ op: 'diag_vm_net', lab_id: lab })).resolves.toMatchObject({ result: { healthy: false, network_params: null } });
+    await expect(client.request({ op: 'alloc_vm_net', lab_id: lab })).resolves.toMatchObject({ result: { created: false, gateway: gateway[0]!.split('/')[0] } });
+    expect(ipv4Of(await link(own.bridge))).toEqual(gateway);
+    await expect(client.request({ op: 'diag_vm_net', lab_id: lab })).resolves.toMatchObject({ result: { healthy: true } });
   });
 });

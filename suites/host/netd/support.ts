@@ -7,6 +7,8 @@ import { requireRoot, requireTools } from '../../support/require.ts';
 import { createIpLinks } from '../../../lib/host/ip-links.ts';
 import { createNetdServeHost } from '../../../lib/host/netd-serve-host.ts';
 import { createRealHost } from '../../../lib/host/real-host.ts';
+import { createAddressPool, DEFAULT_POOL_SETTINGS, type AddressPool } from '../../../lib/netd/address-pool.ts';
+import { UpstreamNetdClient } from '../../../fixtures/upstream-netd-client.ts';
 import { createNetdClient, type NetdClient } from '../../../lib/netd/client.ts';
 import { startNetdDaemon, type RunningNetd } from '../../../lib/netd/daemon.ts';
 import { isLabLinkName } from '../../../lib/netd/names.ts';
@@ -43,12 +45,18 @@ export type IpLink = {
   master?: string;
   ifalias?: string;
   linkinfo?: { info_kind?: string; info_data?: { type?: string; user?: string | number } };
+  addr_info?: { family: string; local: string; prefixlen: number }[];
 };
 
-/** Reads every device of a namespace (or the root namespace when null) with `ip -j -d link show`. */
+/** Reads every device of a namespace (or the root namespace when null), with its addresses, with `ip -j -d address show`. */
 export async function readLinks(netns: string | null): Promise<IpLink[]> {
-  const { stdout } = await execa('ip', [...(netns ? ['-n', netns] : []), '-j', '-d', 'link', 'show']);
+  const { stdout } = await execa('ip', [...(netns ? ['-n', netns] : []), '-j', '-d', 'address', 'show']);
   return JSON.parse(stdout) as IpLink[];
+}
+
+/** The IPv4 addresses (`a.b.c.d/len`) on a device as `ip` shows it. */
+export function ipv4Of(link: IpLink | undefined): string[] {
+  return (link?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
 }
 
 /** Names of the obr/otp devices in a namespace (root when null). */
@@ -64,7 +72,17 @@ export interface InProcessDaemon {
 }
 
 /** Starts the real daemon (real socket, iproute2 in `netns`) in this process. */
-export async function startDaemon(options: { netns: string; socketPath: string; group?: string; tapOwner?: number | null; requestTimeoutMs?: number; batch?: boolean }): Promise<InProcessDaemon> {
+export async function startDaemon(options: {
+  netns: string;
+  socketPath: string;
+  group?: string;
+  tapOwner?: number | null;
+  requestTimeoutMs?: number;
+  batch?: boolean;
+  pool?: AddressPool;
+  maxConnections?: number;
+  maxPeerConnections?: number;
+}): Promise<InProcessDaemon> {
   const host = createRealHost();
   const log: string[] = [];
   const daemon = await startNetdDaemon({
@@ -73,10 +91,37 @@ export async function startDaemon(options: { netns: string; socketPath: string; 
     socketPath: options.socketPath,
     group: options.group ?? 'root',
     tapOwner: options.tapOwner ?? null,
+    pool: options.pool ?? createAddressPool(DEFAULT_POOL_SETTINGS),
     requestTimeoutMs: options.requestTimeoutMs,
+    maxConnections: options.maxConnections,
+    maxPeerConnections: options.maxPeerConnections,
     log: (line) => log.push(line),
   });
   return { daemon, log, client: createNetdClient({ sockets: host.sockets, socketPath: options.socketPath, timeoutMs: 30_000 }) };
+}
+
+/** One device of a `list` reply, and a whole listing read page by page. */
+export type ListedDevice = { name: string; type: 'bridge' | 'tap'; owned?: false };
+export interface Listing {
+  devices: ListedDevice[];
+  /** `count` of each page, and the byte size of each reply as upstream's client read it. */
+  counts: number[];
+  replyBytes: number[];
+}
+
+/** Reads `list` from offset 0, following next_offset, with upstream's client (fixtures/upstream-netd-client.ts). */
+export async function listAll(socketPath: string): Promise<Listing> {
+  const client = new UpstreamNetdClient({ socketPath, timeoutMs: 30_000 });
+  const listing: Listing = { devices: [], counts: [], replyBytes: [] };
+  let offset: number | null = 0;
+  while (offset !== null) {
+    const page = (await client.call('list', offset === 0 ? {} : { offset })) as { interfaces: ListedDevice[]; count: number; truncated: boolean; next_offset?: number };
+    listing.devices.push(...page.interfaces);
+    listing.counts.push(page.count);
+    listing.replyBytes.push(client.lastResponse!.length);
+    offset = page.truncated ? page.next_offset! : null;
+  }
+  return listing;
 }
 
 /** Returns a client of the socket with a generous timeout (the machine is shared). */

@@ -10,7 +10,7 @@ const NOW = 10_000_000_000;
 const MIN = 60_000;
 
 function link(name: string, alias: string | null, kind = 'tap'): LinkState {
-  return { name, kind, alias, master: null, up: true, operState: 'down', owner: null, carrier: null };
+  return { name, kind, alias, master: null, up: true, operState: 'down', owner: null, carrier: null, addresses: [] };
 }
 
 function labDir(labId: string, ageMs: number, extra: Partial<LabDirFacts> = {}): LabDirFacts {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeLinks } from '../../../fixtures/fake-links.ts';
 import { FakeNetdServeHost } from '../../../fixtures/fake-netd-serve-host.ts';
+import { createAddressPool, DEFAULT_POOL_SETTINGS } from '../../../lib/netd/address-pool.ts';
 import { createNetdClient } from '../../../lib/netd/client.ts';
 import { startNetdDaemon, type NetdDaemonOptions } from '../../../lib/netd/daemon.ts';
 import { NetdStartupError } from '../../../lib/netd/errors.ts';
@@ -12,7 +13,7 @@ const PIDFILE = '/run/octolab/microvm-netd.pid';
 function options(host: FakeNetdServeHost, extra: Partial<NetdDaemonOptions> = {}) {
   const log: string[] = [];
   const links = new FakeLinks();
-  const all: NetdDaemonOptions = { host, links, socketPath: SOCKET, group: 'octolab', tapOwner: null, log: (line: string) => log.push(line), ...extra };
+  const all: NetdDaemonOptions = { host, links, socketPath: SOCKET, group: 'octolab', tapOwner: null, pool: createAddressPool(DEFAULT_POOL_SETTINGS), log: (line: string) => log.push(line), ...extra };
   return { log, links, options: all };
 }
 
@@ -33,7 +34,8 @@ describe('daemon startup', () => {
     expect(host.files.get('/run/octolab')).toMatchObject({ kind: 'directory', mode: 0o750, uid: 0, gid: 990 });
     expect(host.files.get(SOCKET)).toMatchObject({ kind: 'socket', mode: 0o660, uid: 0, gid: 990 });
     expect(host.files.get(PIDFILE)?.content).toBe('4321\n');
-    expect(log.at(-1)).toMatch(/^listening on \/run\/octolab\/microvm-netd.sock \(root:octolab 0660/);
+    expect(log.at(-2)).toMatch(/^listening on \/run\/octolab\/microvm-netd.sock \(root:octolab 0660/);
+    expect(log.at(-1)).toBe('lab subnets: /24 from 10.208.0.0/14 (1024 labs), dns 8.8.8.8');
     await daemon.stop();
   });
 

@@ -26,7 +26,7 @@ describe('FakeLinks', () => {
       { op: 'set-up', name: 'otp0000000000' },
       { op: 'delete', name: 'obr0000000000' },
     ]);
-    expect(await links.listLabLinks()).toEqual([{ name: 'otp0000000000', kind: 'tap', alias: null, master: null, up: true, operState: 'down', owner: 7, carrier: false }]);
+    expect(await links.listLabLinks()).toEqual([{ name: 'otp0000000000', kind: 'tap', alias: null, master: null, up: true, operState: 'down', owner: 7, carrier: false, addresses: [] }]);
   });
 
   it('models a TAP held open: carrier while up, none while down, EBUSY for delete-tap, while `delete` still removes it', async () => {

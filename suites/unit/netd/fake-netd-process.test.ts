@@ -32,16 +32,16 @@ async function withFakeNetd(args: string[], body: (socketPath: string, child: Re
 }
 
 describe('the fake netd process', () => {
-  it('answers the real client over a real socket with the daemon\'s own handling', async () => {
+  it('answers the real client over a real socket with the daemon\'s own handling', { timeout: 30_000 }, async () => {
     await withFakeNetd([], async (socketPath) => {
       const client = createNetdClient({ sockets: createRealSockets(), socketPath, timeoutMs: 10_000 });
       await expect(client.hello()).resolves.toMatchObject({ api_version: 1 });
       await expect(client.alloc('12345678-1234-4234-8234-123456789abc')).resolves.toMatchObject({ tap: 'otp1234567812' });
-      await expect(client.list()).resolves.toMatchObject({ count: 2 });
+      await expect(client.request({ op: 'list' })).resolves.toMatchObject({ result: { count: 2, truncated: false } });
     });
   });
 
-  it('plays an outdated daemon with --reply and a wedged one with --hang', async () => {
+  it('plays an outdated daemon with --reply and a wedged one with --hang', { timeout: 30_000 }, async () => {
     await withFakeNetd(['--reply', '{"ok": false, "error": {"code": "UNKNOWN_OP", "message": "Unknown operation: hello"}}'], async (socketPath) => {
       const error = await createNetdClient({ sockets: createRealSockets(), socketPath }).hello().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(NetdError);
@@ -53,7 +53,7 @@ describe('the fake netd process', () => {
     });
   });
 
-  it('abandons a request to a wedged daemon at once when the caller aborts (no wait for the timeout)', async () => {
+  it('abandons a request to a wedged daemon at once when the caller aborts (no wait for the timeout)', { timeout: 30_000 }, async () => {
     await withFakeNetd(['--hang'], async (socketPath) => {
       const client = createNetdClient({ sockets: createRealSockets(), socketPath, timeoutMs: 60_000 });
       const controller = new AbortController();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeLinks } from '../../../fixtures/fake-links.ts';
 import { NetdOpError } from '../../../lib/netd/errors.ts';
+import { createAddressPool, DEFAULT_POOL_SETTINGS } from '../../../lib/netd/address-pool.ts';
 import { createLabNetwork } from '../../../lib/netd/lab-network.ts';
 import { planAlloc } from '../../../lib/netd/link-plan.ts';
 import { labLinkNames, normaliseLabId } from '../../../lib/netd/names.ts';
@@ -11,7 +12,7 @@ const names = labLinkNames(LAB);
 /** A daemon's lab operations over `links`, as started with --tap-owner `tapOwner`; `log` collects its notes. */
 function daemonWith(links: FakeLinks, tapOwner: number | null) {
   const log: string[] = [];
-  return { log, network: createLabNetwork({ links, tapOwner, log: (line) => log.push(line) }) };
+  return { log, network: createLabNetwork({ links, tapOwner, pool: createAddressPool(DEFAULT_POOL_SETTINGS), log: (line) => log.push(line) }) };
 }
 
 async function refusalOf(promise: Promise<unknown>): Promise<NetdOpError> {
@@ -34,7 +35,7 @@ describe('alloc when the TAP was made for another --tap-owner', () => {
     await daemonWith(links, 1000).network.alloc(LAB);
     links.table.get(names.tap)!.up = up;
     const { network, log } = daemonWith(links, 2000);
-    await expect(network.alloc(LAB)).resolves.toEqual({ lab_id: LAB, bridge: names.bridge, tap: names.tap, created: true });
+    await expect(network.alloc(LAB)).resolves.toMatchObject({ lab_id: LAB, bridge: names.bridge, tap: names.tap, created: true });
     expect(links.batches).toHaveLength(2);
     expect(links.batches[1]!.map((op) => `${op.op} ${op.name}`)).toEqual([
       `delete-tap ${names.tap}`,
@@ -94,7 +95,10 @@ describe('devices without an ownership record (an interrupted alloc)', () => {
       const { network } = daemonWith(links, 1000);
       await expect(network.alloc(LAB)).resolves.toMatchObject({ bridge: names.bridge, tap: names.tap });
       await expect(network.diag(LAB)).resolves.toMatchObject({ healthy: true, tap: { owner_uid: 1000 } });
-      expect((await network.list()).unowned).toEqual([]);
+      expect((await network.list()).interfaces).toEqual([
+        { name: names.bridge, type: 'bridge' },
+        { name: names.tap, type: 'tap' },
+      ]);
       await expect(network.release(LAB)).resolves.toMatchObject({ bridge_deleted: names.bridge, tap_deleted: names.tap });
     },
   );
@@ -103,8 +107,9 @@ describe('devices without an ownership record (an interrupted alloc)', () => {
     const links = new FakeLinks().seed({ name: names.bridge, kind: 'bridge', up: false });
     const { network, log } = daemonWith(links, null);
     await network.alloc(LAB);
-    expect(links.batches[0]!.slice(0, 2)).toEqual([
+    expect(links.batches[0]!.slice(0, 3)).toEqual([
       { op: 'set-alias', name: names.bridge, alias: names.alias },
+      { op: 'add-address', name: names.bridge, address: '10.210.120.1/24' },
       { op: 'set-up', name: names.bridge },
     ]);
     expect(links.batches[0]!.some((op) => op.op === 'add-bridge')).toBe(false);
@@ -159,6 +164,9 @@ describe('devices without an ownership record (an interrupted alloc)', () => {
     expect(error.code).toBe('NAME_IN_USE');
     expect(error.summary).toMatch(/alloc this lab again to adopt it/);
     expect(links.labLinkNames()).toEqual([names.bridge, names.tap]);
-    expect(await network.list()).toMatchObject({ labs: [{ lab_id: LAB, bridge: names.bridge, tap: null }], unowned: [names.tap] });
+    expect((await network.list()).interfaces).toEqual([
+      { name: names.bridge, type: 'bridge' },
+      { name: names.tap, type: 'tap', owned: false },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeLinks } from '../../../fixtures/fake-links.ts';
 import { NetdOpError } from '../../../lib/netd/errors.ts';
+import { createAddressPool, DEFAULT_POOL_SETTINGS } from '../../../lib/netd/address-pool.ts';
 import { createLabNetwork } from '../../../lib/netd/lab-network.ts';
 import { labLinkNames, normaliseLabId } from '../../../lib/netd/names.ts';
 
@@ -8,10 +9,13 @@ const LAB = normaliseLabId('12345678-1234-4234-8234-123456789abc');
 const TWIN = normaliseLabId('12345678-12ff-4fff-8fff-ffffffffffff'); // same first 10 hex digits
 const OTHER = normaliseLabId('abcdefab-cdef-4abc-8def-abcdefabcdef');
 const names = labLinkNames(LAB);
+const pool = createAddressPool(DEFAULT_POOL_SETTINGS);
+// 0x12345678 % 1024 = 0x278 = 632: 10.208.0.0 + 632 * 256 = 10.210.120.0/24.
+const PARAMS = { guest_ip: '10.210.120.2', gateway: '10.210.120.1', netmask: '255.255.255.0', dns: '8.8.8.8' };
 
 function setup(tapOwner: number | null = 1000) {
   const links = new FakeLinks();
-  return { links, network: createLabNetwork({ links, tapOwner }) };
+  return { links, network: createLabNetwork({ links, tapOwner, pool }) };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -24,18 +28,24 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('alloc', () => {
-  it('creates an up bridge and an up TAP owned by the configured uid, enslaved, both carrying the owner alias, in one batch', async () => {
+  it('creates an up bridge with the gateway address and an up TAP owned by the configured uid, enslaved, both carrying the owner alias, in one batch', async () => {
     const { links, network } = setup(1000);
-    await expect(network.alloc(LAB)).resolves.toEqual({ lab_id: LAB, bridge: 'obr1234567812', tap: 'otp1234567812', created: true });
+    await expect(network.alloc(LAB)).resolves.toEqual({ lab_id: LAB, lab_id_suffix: '789abc', bridge: 'obr1234567812', tap: 'otp1234567812', ...PARAMS, created: true });
     expect(links.batches).toHaveLength(1);
-    expect(links.table.get('obr1234567812')).toMatchObject({ kind: 'bridge', up: true, alias: names.alias });
+    expect(links.batches[0]!.slice(0, 4)).toEqual([
+      { op: 'add-bridge', name: names.bridge },
+      { op: 'set-alias', name: names.bridge, alias: names.alias },
+      { op: 'add-address', name: names.bridge, address: '10.210.120.1/24' },
+      { op: 'set-up', name: names.bridge },
+    ]);
+    expect(links.table.get('obr1234567812')).toMatchObject({ kind: 'bridge', up: true, alias: names.alias, addresses: [{ address: '10.210.120.1', prefixLen: 24 }] });
     expect(links.table.get('otp1234567812')).toMatchObject({ kind: 'tap', up: true, alias: names.alias, master: 'obr1234567812', owner: 1000 });
   });
 
   it('is idempotent: a repeat changes nothing and reports created false', async () => {
     const { links, network } = setup();
     await network.alloc(LAB);
-    await expect(network.alloc(LAB)).resolves.toMatchObject({ created: false, bridge: names.bridge });
+    await expect(network.alloc(LAB)).resolves.toEqual({ lab_id: LAB, lab_id_suffix: '789abc', bridge: names.bridge, tap: names.tap, ...PARAMS, created: false });
     expect(links.batches).toHaveLength(1);
   });
 
@@ -85,6 +95,7 @@ describe('alloc', () => {
     ['set-master', 'ATTACH_FAILED', 'OTHER'],
     ['set-alias', 'ALIAS_FAILED', 'OTHER'],
     ['set-up', 'UP_FAILED', 'OTHER'],
+    ['add-address', 'ADDRESS_FAILED', 'OTHER'],
     ['add-bridge', 'EPERM', 'EPERM'],
   ] as const)('maps a failed %s to %s and removes everything this request created', async (step, code, errno) => {
     const { links, network } = setup();
@@ -131,14 +142,14 @@ describe('release', () => {
   it('deletes the TAP then the bridge and names both', async () => {
     const { links, network } = setup();
     await network.alloc(LAB);
-    await expect(network.release(LAB)).resolves.toEqual({ lab_id: LAB, bridge_deleted: names.bridge, tap_deleted: names.tap });
+    await expect(network.release(LAB)).resolves.toEqual({ lab_id: LAB, lab_id_suffix: '789abc', bridge_deleted: names.bridge, tap_deleted: names.tap });
     expect(links.batches[1]!.map((op) => `${op.op} ${op.name}`)).toEqual([`delete ${names.tap}`, `delete ${names.bridge}`]);
     expect(links.labLinkNames()).toEqual([]);
   });
 
   it('is idempotent: releasing a lab with nothing left succeeds with nulls', async () => {
     const { links, network } = setup();
-    await expect(network.release(LAB)).resolves.toEqual({ lab_id: LAB, bridge_deleted: null, tap_deleted: null });
+    await expect(network.release(LAB)).resolves.toEqual({ lab_id: LAB, lab_id_suffix: '789abc', bridge_deleted: null, tap_deleted: null });
     expect(links.batches).toHaveLength(0);
   });
 
@@ -165,11 +176,11 @@ describe('diag and list', () => {
     await expect(network.diag(LAB)).resolves.toMatchObject({ healthy: true });
   });
 
-  it('reports both devices, their owner and a healthy verdict', async () => {
+  it('reports both devices, their owner, the guest parameters and a healthy verdict', async () => {
     const { network } = setup(4242);
     await network.alloc(LAB);
     const diag = await network.diag(LAB);
-    expect(diag.healthy).toBe(true);
+    expect(diag).toMatchObject({ lab_id: LAB, lab_id_suffix: '789abc', network_params: PARAMS, healthy: true });
     expect(diag.bridge).toMatchObject({ name: names.bridge, exists: true, owned: true, owner_lab_id: LAB, kind: 'bridge', up: true });
     expect(diag.tap).toMatchObject({ name: names.tap, kind: 'tap', master: names.bridge, owner_uid: 4242, owner_expected: 4242, owner_matches: true, up: true, state: 'down' });
   });
@@ -180,8 +191,8 @@ describe('diag and list', () => {
     ['an owner where none is configured', 4242, null],
   ])('calls a lab unhealthy when its TAP has %s (the VMM user may be refused it)', async (_what, found, wanted) => {
     const { links } = setup(found);
-    await createLabNetwork({ links, tapOwner: found }).alloc(LAB);
-    const diag = await createLabNetwork({ links, tapOwner: wanted }).diag(LAB);
+    await createLabNetwork({ links, tapOwner: found, pool }).alloc(LAB);
+    const diag = await createLabNetwork({ links, tapOwner: wanted, pool }).diag(LAB);
     expect(diag).toMatchObject({ healthy: false, tap: { owned: true, up: true, master: names.bridge, owner_uid: found, owner_expected: wanted, owner_matches: false } });
   });
 
@@ -191,27 +202,38 @@ describe('diag and list', () => {
     links.table.get(names.tap)!.master = null;
     expect((await network.diag(LAB)).healthy).toBe(false);
     const absent = await network.diag(OTHER);
-    expect(absent).toMatchObject({ healthy: false, bridge: { exists: false, owned: false, kind: null, state: null } });
+    expect(absent).toMatchObject({ healthy: false, network_params: null, bridge: { exists: false, owned: false, kind: null, state: null } });
   });
 
-  it('lists the labs it owns from the aliases and names unowned obr/otp devices separately', async () => {
+  it('calls a lab unhealthy, with network_params null, when its bridge carries no address of the pool', async () => {
     const { links, network } = setup();
     await network.alloc(LAB);
+    links.table.get(names.bridge)!.addresses = [{ address: '192.168.7.1', prefixLen: 24 }];
+    await expect(network.diag(LAB)).resolves.toMatchObject({ network_params: null, healthy: false, bridge: { owned: true, up: true } });
+  });
+
+  it('lists every obr/otp device in upstream\'s entry format, by prefix with the bridge first, unowned ones marked', async () => {
+    const { links, network } = setup();
     await network.alloc(OTHER);
+    await network.alloc(LAB);
     links.seed({ name: 'otp0000000000', kind: 'tap' });
-    const list = await network.list();
-    expect(list.labs).toEqual([
-      { lab_id: LAB, bridge: names.bridge, tap: names.tap },
-      { lab_id: OTHER, bridge: 'obrabcdefabcd', tap: 'otpabcdefabcd' },
-    ]);
-    expect(list.count).toBe(4);
-    expect(list.unowned).toEqual(['otp0000000000']);
+    expect(await network.list()).toEqual({
+      interfaces: [
+        { name: 'otp0000000000', type: 'tap', owned: false },
+        { name: names.bridge, type: 'bridge' },
+        { name: names.tap, type: 'tap' },
+        { name: 'obrabcdefabcd', type: 'bridge' },
+        { name: 'otpabcdefabcd', type: 'tap' },
+      ],
+      count: 5,
+      truncated: false,
+    });
   });
 
   it('does not count a device as owned when its alias names a lab whose derived name differs', async () => {
     const { links, network } = setup();
     links.seed({ name: 'obr0000000000', kind: 'bridge', alias: `octolab:lab=${OTHER}` });
-    expect(await network.list()).toMatchObject({ labs: [], unowned: ['obr0000000000'] });
+    expect(await network.list()).toEqual({ interfaces: [{ name: 'obr0000000000', type: 'bridge', owned: false }], count: 1, truncated: false });
   });
 });
 

@@ -1,15 +1,24 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { InProcessNetd } from '../../../fixtures/fake-netd.ts';
-import { NETD_ERROR_CODES, NETD_OPS, type NetdErrorCode } from '../../../lib/netd/protocol.ts';
+import { createAddressPool } from '../../../lib/netd/address-pool.ts';
+import {
+  NETD_ERROR_CODES,
+  NETD_OPS,
+  type NetdErrorCode,
+  type NetworkParams,
+  type PerLabAllocResult,
+  type PerLabListResult,
+  type PerLabReleaseResult,
+} from '../../../lib/netd/protocol.ts';
 import { LABS, readAll, sendRaw } from './support.ts';
 
 const request = (op: string, labId?: unknown) => JSON.stringify(labId === undefined ? { op } : { op, lab_id: labId });
 
 describe('the daemon answering each op', () => {
-  it('answers hello with its name, api_version 1, the sorted supported ops and a build id, at top level', async () => {
+  it('answers hello with its name, api_version 1, the sorted supported ops, a build id and its design, at top level', async () => {
     const reply = await sendRaw(new InProcessNetd(), [request('hello')], { halfClose: true });
-    expect(reply).toEqual({ ok: true, name: 'microvm-netd', api_version: 1, supported_ops: [...NETD_OPS].sort(), build_id: expect.any(String) });
+    expect(reply).toEqual({ ok: true, name: 'microvm-netd', api_version: 1, supported_ops: [...NETD_OPS].sort(), build_id: 'octolab-verify-netd-1', design: 'per-lab' });
   });
 
   it('answers ping with status ok, version and a unix timestamp under result', async () => {
@@ -21,12 +30,24 @@ describe('the daemon answering each op', () => {
   it.each([
     ['alloc_vm_net', 'release_vm_net'],
     ['create', 'destroy'],
-  ])('allocates with %s and releases with %s, returning the derived names', async (alloc, release) => {
+  ])('allocates with %s and releases with %s, returning the derived names and the guest network, keys in contract order', async (alloc, release) => {
     const netd = new InProcessNetd();
     const created = await sendRaw(netd, [request(alloc, ` ${LABS.one.toUpperCase()} `)], { halfClose: true });
-    expect(created).toEqual({ ok: true, result: { lab_id: LABS.one, bridge: 'obr1234567812', tap: 'otp1234567812', created: true } });
+    const result = {
+      lab_id: LABS.one,
+      lab_id_suffix: '789abc',
+      bridge: 'obr1234567812',
+      tap: 'otp1234567812',
+      guest_ip: '10.210.120.2',
+      gateway: '10.210.120.1',
+      netmask: '255.255.255.0',
+      dns: '8.8.8.8',
+      created: true,
+    };
+    expect(created).toEqual({ ok: true, result });
+    expect(Object.keys(created.result as object)).toEqual(Object.keys(result));
     const released = await sendRaw(netd, [request(release, LABS.one)], { halfClose: true });
-    expect(released).toEqual({ ok: true, result: { lab_id: LABS.one, bridge_deleted: 'obr1234567812', tap_deleted: 'otp1234567812' } });
+    expect(released).toEqual({ ok: true, result: { lab_id: LABS.one, lab_id_suffix: '789abc', bridge_deleted: 'obr1234567812', tap_deleted: 'otp1234567812' } });
     expect(netd.links.labLinkNames()).toEqual([]);
   });
 
@@ -34,9 +55,17 @@ describe('the daemon answering each op', () => {
     const netd = new InProcessNetd();
     await sendRaw(netd, [request('alloc_vm_net', LABS.one)], { halfClose: true });
     const diag = await sendRaw(netd, [request('diag_vm_net', LABS.one)], { halfClose: true });
-    expect(diag).toMatchObject({ ok: true, result: { healthy: true, bridge: { owned: true }, tap: { master: 'obr1234567812' } } });
+    expect(diag).toMatchObject({
+      ok: true,
+      result: { lab_id_suffix: '789abc', healthy: true, bridge: { owned: true }, tap: { master: 'obr1234567812' }, network_params: { guest_ip: '10.210.120.2', gateway: '10.210.120.1', netmask: '255.255.255.0', dns: '8.8.8.8' } },
+    });
     const list = await sendRaw(netd, [request('list')], { halfClose: true });
-    expect(list).toMatchObject({ ok: true, result: { labs: [{ lab_id: LABS.one }], count: 2, unowned: [] } });
+    expect(list).toEqual({ ok: true, result: { interfaces: [{ name: 'obr1234567812', type: 'bridge' }, { name: 'otp1234567812', type: 'tap' }], count: 2, truncated: false } });
+  });
+
+  it.each([[-1], [1.5], ['2'], [null], [true], [{}]])('refuses list with offset %j as INVALID_REQUEST', async (offset) => {
+    const reply = await sendRaw(new InProcessNetd(), [JSON.stringify({ op: 'list', offset })], { halfClose: true });
+    expect(reply).toEqual({ ok: false, error: 'INVALID_REQUEST', message: expect.stringMatching(/offset must be a non-negative integer/) });
   });
 
   it('logs one line per request with op, lab id, result and duration, and no request bytes', async () => {
@@ -176,6 +205,15 @@ const errorScenarios: Record<NetdErrorCode, (netd: InProcessNetd) => Promise<Rec
     holder.destroy();
     return reply;
   },
+  POOL_EXHAUSTED: async (netd) => {
+    const tiny = new InProcessNetd({ links: netd.links, pool: createAddressPool({ pool: '10.77.0.0/24', labPrefixLen: 24, dns: '8.8.8.8' }) });
+    await sendRaw(tiny, [request('alloc_vm_net', LABS.one)]);
+    return sendRaw(tiny, [request('alloc_vm_net', LABS.other)]);
+  },
+  ADDRESS_FAILED: (netd) => {
+    netd.links.failOn((op) => op.op === 'add-address', 'OTHER', 'RTNETLINK answers: Invalid argument');
+    return sendRaw(netd, [request('alloc_vm_net', LABS.one)]);
+  },
   INTERNAL_ERROR: (netd) => {
     netd.links.listLabLinks = () => Promise.reject(new TypeError('a bug'));
     return sendRaw(netd, [request('diag_vm_net', LABS.one)]);
@@ -242,9 +280,8 @@ describe('hostile input', () => {
       { numRuns: 400 },
     );
     expect(await sendRaw(netd, [request('ping')])).toMatchObject({ ok: true });
-    const listed = await sendRaw(netd, [request('list')]);
-    const labs = (listed.result as { labs: { lab_id: string }[] }).labs;
-    await Promise.all(labs.map((lab) => sendRaw(netd, [request('release_vm_net', lab.lab_id)])));
+    const labs = new Set(netd.links.labLinkNames().map((name) => netd.links.table.get(name)!.alias!.replace('octolab:lab=', '')));
+    await Promise.all([...labs].map((lab) => sendRaw(netd, [request('release_vm_net', lab)])));
     expect(netd.links.labLinkNames()).toEqual([]);
   });
 
@@ -260,5 +297,29 @@ describe('hostile input', () => {
     expect(netd.links.overlaps).toEqual([]);
     await Promise.all(labs.map((lab) => sendRaw(netd, [request('release_vm_net', lab)])));
     expect(netd.links.labLinkNames()).toEqual([]);
+  });
+});
+
+describe('the wire types of this daemon', () => {
+  it('pins the shapes of alloc, release and list results', () => {
+    expectTypeOf<NetworkParams>().toEqualTypeOf<{ guest_ip: string; gateway: string; netmask: string; dns: string }>();
+    expectTypeOf<PerLabAllocResult>().toEqualTypeOf<{
+      lab_id: string;
+      lab_id_suffix: string;
+      bridge: string;
+      tap: string;
+      guest_ip: string;
+      gateway: string;
+      netmask: string;
+      dns: string;
+      created: boolean;
+    }>();
+    expectTypeOf<PerLabReleaseResult>().toEqualTypeOf<{ lab_id: string; lab_id_suffix: string; bridge_deleted: string | null; tap_deleted: string | null }>();
+    expectTypeOf<PerLabListResult>().toEqualTypeOf<{
+      interfaces: { name: string; type: 'bridge' | 'tap'; owned?: false }[];
+      count: number;
+      truncated: boolean;
+      next_offset?: number;
+    }>();
   });
 });
