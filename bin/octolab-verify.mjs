@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Launcher: registers tsx so the TypeScript entry runs on Node 20 from any directory.
-import { register } from 'tsx/esm/api';
+// Launcher: runs the CLI from its build (dist/octolab-verify.js, plain JavaScript), rebuilding it
+// first if a source changed since (scripts/built.mjs), so a stale build never runs.
 import { constants } from 'node:os';
+import { loadBuilt } from '../scripts/built.mjs';
 
 const controller = new AbortController();
 let signals = 0;
@@ -25,8 +26,7 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 // Loaded after the handlers are in place: a signal during start-up reaches the command as an abort.
-register();
-const { runCli } = await import('../lib/cli/main.ts');
+const { runCli } = await loadBuilt('octolab-verify', { program: 'octolab-verify', announce: true });
 try {
   process.exitCode = await runCli({
     argv: process.argv.slice(2),
