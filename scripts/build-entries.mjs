@@ -9,3 +9,16 @@ export const ENTRIES = {
   'fake-netd-process': 'fixtures/fake-netd-process.ts',
   'tap-holder': 'suites/host/netd/tap-holder.ts',
 };
+
+/**
+ * Modules the build replaces with what they render when run at build time: path → the exported
+ * function that returns the replacement's source, and the files that function reads (recorded in
+ * the stamp, so a change rebuilds). The fake Firecracker's body validators are compiled here once
+ * instead of at every start of the fake.
+ */
+export const PRECOMPILED = {
+  'fixtures/fake-firecracker/body-validators.ts': {
+    render: 'renderPrecompiledModule',
+    reads: ['fixtures/fake-firecracker/firecracker-v1.7.0-api.yaml'],
+  },
+};

@@ -14,7 +14,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ENTRIES } from './build-entries.mjs';
+import { ENTRIES, PRECOMPILED } from './build-entries.mjs';
 import { DIST_DIR, PACKAGE_ROOT, STAMP_FILE, findStaleInput } from './built.mjs';
 
 /** Files that shape the output without being imported by it: a change rebuilds too. */
@@ -28,12 +28,13 @@ const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.mjs': 'js', '.js': 'js', '.json':
  * (2) `import.meta.url` keeps meaning the source file's URL: every output lies directly in dist/,
  * so each source's URL is a fixed path relative to whichever output file it ends up in.
  */
-function sourcePlugin(inputs) {
+function sourcePlugin(inputs, replacements = new Map()) {
   return {
     name: 'octolab-sources',
     setup(builder) {
       builder.onLoad({ filter: /\.(ts|mts|mjs|js|json)$/ }, async (args) => {
         if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        if (replacements.has(args.path)) return { contents: replacements.get(args.path), loader: 'js' };
         const stats = await fs.stat(args.path);
         let contents = await fs.readFile(args.path, 'utf8');
         const relative = path.relative(PACKAGE_ROOT, args.path);
@@ -46,6 +47,48 @@ function sourcePlugin(inputs) {
       });
     },
   };
+}
+
+const COMMON_OPTIONS = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  keepNames: true,
+  legalComments: 'none',
+  write: false,
+  metafile: true,
+  logLevel: 'silent',
+};
+
+let renders = 0;
+
+/**
+ * Runs each PRECOMPILED module's render function (bundled on its own into a temp file in dist/,
+ * imported, removed) and returns path → the source that replaces the module in the build.
+ */
+async function renderPrecompiled(build, inputs) {
+  const replacements = new Map();
+  for (const [file, { render, reads }] of Object.entries(PRECOMPILED)) {
+    for (const read of reads) {
+      const stats = await fs.stat(path.join(PACKAGE_ROOT, read));
+      inputs[read] = [stats.mtimeMs, stats.size];
+    }
+    const absolute = path.join(PACKAGE_ROOT, file);
+    const result = await build({ ...COMMON_OPTIONS, absWorkingDir: PACKAGE_ROOT, entryPoints: [absolute], outdir: DIST_DIR, plugins: [sourcePlugin(inputs)] });
+    await fs.mkdir(DIST_DIR, { recursive: true });
+    // A fresh name per render: the module cache would hand a second render in one process the first one's result.
+    const temp = path.join(DIST_DIR, `.render-${process.pid}-${++renders}.tmp.mjs`);
+    try {
+      await fs.writeFile(temp, result.outputFiles[0].contents);
+      const module = await import(pathToFileURL(temp).href);
+      replacements.set(absolute, module[render]());
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  }
+  return replacements;
 }
 
 /** Writes `file` whole or not at all (temp file + rename), creating its directory. */
@@ -87,25 +130,17 @@ export async function buildAll() {
     inputs[file] = [stats.mtimeMs, stats.size];
   }
   const { build } = await import('esbuild'); // here, so `--check` and the launchers' check never load it
+  const replacements = await renderPrecompiled(build, inputs);
   const result = await build({
+    ...COMMON_OPTIONS,
     absWorkingDir: PACKAGE_ROOT,
     entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, entry]) => [name, path.join(PACKAGE_ROOT, entry)])),
     outdir: DIST_DIR,
     entryNames: '[name]',
     chunkNames: '[name]-[hash]',
-    bundle: true,
     splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    keepNames: true,
-    legalComments: 'none',
     banner: { js: '// Built by scripts/build.mjs from the TypeScript sources: edit those, not this.' },
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-    plugins: [sourcePlugin(inputs)],
+    plugins: [sourcePlugin(inputs, replacements)],
   });
   const outputs = result.outputFiles.map((file) => path.relative(DIST_DIR, file.path));
   const entryFiles = new Set(Object.keys(ENTRIES).map((name) => `${name}.js`));
@@ -113,7 +148,7 @@ export async function buildAll() {
   for (const file of ordered) await writeAtomically(file.path, file.contents);
   const keep = new Set([...outputs, ...(await previousOutputs()), path.basename(STAMP_FILE)]);
   for (const name of await fs.readdir(DIST_DIR)) {
-    if (!keep.has(name) && !name.endsWith('.tmp')) await fs.rm(path.join(DIST_DIR, name), { force: true });
+    if (!keep.has(name) && !name.includes('.tmp')) await fs.rm(path.join(DIST_DIR, name), { force: true });
   }
   const stamp = { format: 1, built_at: new Date().toISOString(), inputs, outputs };
   await writeAtomically(STAMP_FILE, `${JSON.stringify(stamp)}\n`);
