@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDir } from 'tmp-promise';
 import { describe, expect, it } from 'vitest';
+import { FAKE_FIRECRACKER_BIN, writeFakeImages } from '../../../fixtures/fake-firecracker/index.ts';
 import { COMMAND_TABLE } from '../../../lib/cli/command-table.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../../../lib/version.ts';
 
@@ -104,6 +105,26 @@ describe('what each command loads', { timeout: 60_000 }, () => {
     expect(run.code, run.stderr).toBe(2);
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: false });
     expect(run.distFiles.filter((file) => COMMAND_CHUNK.test(file)).map((file) => file.split('-')[0])).toEqual(['doctor']);
+    expect(run.packages.filter((name) => HEAVY_PACKAGES.includes(name))).toEqual([]);
+  });
+
+  it('boot against the fake Firecracker loads only its own chunk and none of the heavy packages', async () => {
+    const run = await withDir(
+      async ({ path: dir }) => {
+        const images = await writeFakeImages(dir);
+        await fs.mkdir(path.join(dir, 'state'));
+        return runRecorded(['boot'], {
+          OCTOLAB_FIRECRACKER_BIN: FAKE_FIRECRACKER_BIN,
+          OCTOLAB_MICROVM_KERNEL_PATH: images.kernel,
+          OCTOLAB_MICROVM_ROOTFS_BASE_PATH: images.rootfs,
+          OCTOLAB_MICROVM_STATE_DIR: path.join(dir, 'state'),
+        });
+      },
+      { unsafeCleanup: true },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Hello, World!');
+    expect(run.distFiles.filter((file) => COMMAND_CHUNK.test(file)).map((file) => file.split('-')[0])).toEqual(['boot']);
     expect(run.packages.filter((name) => HEAVY_PACKAGES.includes(name))).toEqual([]);
   });
 });
