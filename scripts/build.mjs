@@ -91,10 +91,12 @@ async function renderPrecompiled(build, inputs) {
   return replacements;
 }
 
-/** Writes `file` whole or not at all (temp file + rename), creating its directory. */
+let writes = 0;
+
+/** Writes `file` whole or not at all (temp file + rename), creating its directory; safe for concurrent builds. */
 async function writeAtomically(file, contents) {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
+  const temp = `${file}.${process.pid}-${++writes}.tmp`;
   await fs.writeFile(temp, contents);
   await fs.rename(temp, file);
 }

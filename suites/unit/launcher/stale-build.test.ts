@@ -17,7 +17,7 @@ let cleanup: () => Promise<void>;
 async function createPackage(options: { esbuild?: boolean } = {}): Promise<void> {
   await fs.mkdir(path.join(root, 'scripts'));
   for (const file of ['build.mjs', 'built.mjs']) await fs.copyFile(path.join(REPO, 'scripts', file), path.join(root, 'scripts', file));
-  await fs.writeFile(path.join(root, 'scripts', 'build-entries.mjs'), "export const ENTRIES = { hello: 'src/hello.ts' };\n");
+  await fs.writeFile(path.join(root, 'scripts', 'build-entries.mjs'), "export const ENTRIES = { hello: 'src/hello.ts' };\nexport const PRECOMPILED = {};\n");
   await fs.writeFile(path.join(root, 'tsconfig.json'), '{}\n');
   await fs.mkdir(path.join(root, 'src'));
   await fs.writeFile(path.join(root, 'src', 'hello.ts'), "import { word } from './word.ts';\nconsole.log(word);\n");
