@@ -11,14 +11,20 @@ const tags = [
   { name: 'systemd', description: 'checks the shipped systemd unit with systemd-analyze' },
   { name: 'slow', description: 'takes more than a few seconds' },
   { name: 'fuzz', description: 'feeds generated hostile input' },
+  { name: 'soak', description: 'repeats a scenario many times to catch leaks and rare races (soak project)' },
 ];
+
+/** Makes dist/ (the built CLI, fakes and helpers that tests spawn) current before tests run. */
+const BUILD_SETUP = './suites/support/build-global-setup.ts';
 
 export default defineConfig({
   test: {
     tags,
     strictTags: true,
-    reporters: ['default', './suites/support/junit-reporter.ts'],
+    reporters: ['default', './suites/support/junit-reporter.ts', './suites/support/project-timing-reporter.ts'],
     setupFiles: ['./suites/support/fuzz-seed.ts'],
+    // Projects run one group after another (unit, then host, then soak), so each one's wall time is
+    // its own: the project-timing reporter prints it.
     projects: [
       {
         extends: true,
@@ -26,6 +32,8 @@ export default defineConfig({
           name: 'unit',
           include: ['suites/unit/**/*.test.ts'],
           benchmark: { include: ['suites/unit/**/*.bench.ts'] },
+          globalSetup: [BUILD_SETUP],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -34,9 +42,23 @@ export default defineConfig({
           name: 'host',
           include: ['suites/host/**/*.test.ts'],
           benchmark: { include: ['suites/host/**/*.bench.ts'] },
-          globalSetup: ['./suites/support/host-global-setup.ts'],
+          globalSetup: [BUILD_SETUP, './suites/support/host-global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // Long runs (many boots in a row, chaos): no root needed; kept out of the unit project so
+        // that one stays quick. pnpm test runs it too; pnpm test:soak runs it alone.
+        extends: true,
+        test: {
+          name: 'soak',
+          include: ['suites/soak/**/*.test.ts'],
+          globalSetup: [BUILD_SETUP],
+          testTimeout: 600_000,
+          hookTimeout: 60_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
