@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Tags say what a test needs from the host; undeclared tags fail the file (strictTags).
@@ -16,6 +17,8 @@ const tags = [
 
 /** Makes dist/ (the built CLI, fakes and helpers that tests spawn) current before tests run. */
 const BUILD_SETUP = './suites/support/build-global-setup.ts';
+/** Test files of the unit project run at once; VITEST_MAX_WORKERS overrides it. */
+const UNIT_WORKERS = Number(process.env.VITEST_MAX_WORKERS) || Math.max(2, availableParallelism());
 
 export default defineConfig({
   test: {
@@ -33,6 +36,13 @@ export default defineConfig({
           include: ['suites/unit/**/*.test.ts'],
           benchmark: { include: ['suites/unit/**/*.bench.ts'] },
           globalSetup: [BUILD_SETUP],
+          // vitest's default (cores - 1) is one file at a time on 2 cores, while many unit files
+          // mostly wait on the processes they spawn: one worker per core at least.
+          maxWorkers: UNIT_WORKERS,
+          // Test files share a worker's module cache (lib/, fixtures/, vitest, fast-check load once
+          // per worker, not once per file): about a third of the CPU time. Safe because no unit
+          // test mocks modules or changes process-wide state; keep it that way (docs/development.md).
+          isolate: false,
           sequence: { groupOrder: 0 },
         },
       },

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { TestModule } from 'vitest/node';
 import ProjectTimingReporter, { renderProjectTimings } from '../../support/project-timing-reporter.ts';
 
@@ -15,9 +15,7 @@ describe('the project timing reporter', () => {
   it('times each project on its own through a run, counting its files and tests, and prints one line each', () => {
     let now = 0;
     const reporter = new ProjectTimingReporter({ now: () => now });
-    const printed: string[] = [];
-    const log = console.log;
-    console.log = (text: string) => printed.push(text);
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
       const [a, b, c] = [moduleOf('unit', 3), moduleOf('unit', 2), moduleOf('soak', 1)];
       reporter.onTestModuleQueued(a);
@@ -31,11 +29,11 @@ describe('the project timing reporter', () => {
       now = 9_000;
       reporter.onTestModuleEnd(c);
       reporter.onTestRunEnd();
+      expect(log.mock.calls.map((call) => call[0])).toEqual([
+        '\nproject unit: 2 files, 5 tests in 2.0 s wall (first file queued → last file done)\nproject soak: 1 files, 1 tests in 7.0 s wall (first file queued → last file done)',
+      ]);
     } finally {
-      console.log = log;
+      log.mockRestore();
     }
-    expect(printed).toEqual([
-      '\nproject unit: 2 files, 5 tests in 2.0 s wall (first file queued → last file done)\nproject soak: 1 files, 1 tests in 7.0 s wall (first file queued → last file done)',
-    ]);
   });
 });
