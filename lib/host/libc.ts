@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import type Koffi from 'koffi';
 
 /** koffi (a native addon, ~20 ms to load) is required on first use, so importing this module costs nothing. */
 export function requireKoffi(): typeof Koffi {
-  return createRequire(import.meta.url)('koffi') as typeof Koffi;
+  return process.getBuiltinModule('node:module').createRequire(import.meta.url)('koffi') as typeof Koffi;
 }
 
 /**

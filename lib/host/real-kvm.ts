@@ -1,7 +1,6 @@
 import { HostError } from '../errors.ts';
 import type { HostKvm, KvmProbeResult } from './types.ts';
 import { errnoName, loadLibc, O_CLOEXEC, O_RDWR, type Libc } from './libc.ts';
-import { performance } from 'node:perf_hooks';
 
 /** ioctl request numbers from <linux/kvm.h> (KVMIO = 0xAE, _IO(KVMIO, n)). */
 export const KVM_GET_API_VERSION = 0xae00;

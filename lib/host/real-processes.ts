@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { HostProcesses, RunOptions, RunResult } from './types.ts';
@@ -16,7 +15,8 @@ export function displayCommand(file: string, args: readonly string[]): string {
 function runProbe(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   const command = displayCommand(file, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], {
+    // node:child_process (with net and dgram behind it) is taken on first use, not at start.
+    const child = process.getBuiltinModule('node:child_process').spawn(file, [...args], {
       env: { ...process.env, ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });

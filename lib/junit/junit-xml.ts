@@ -1,11 +1,10 @@
-import { createRequire } from 'node:module';
 import type { Builder, TestCase } from 'junit-report-builder';
 
 // junit-report-builder is CommonJS (`module.exports = builder`) while its types claim an ES default
 // export; requiring it is the one way that is right at run time and at type-check time. Required
 // on first use (it takes ~0.1 s to load), so a doctor run without --junit never pays for it.
 let junitRoot: Builder | undefined;
-const loadJunitRoot = (): Builder => (junitRoot ??= createRequire(import.meta.url)('junit-report-builder') as Builder);
+const loadJunitRoot = (): Builder => (junitRoot ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('junit-report-builder') as Builder);
 
 /** The outcome of one JUnit test case. */
 export type CaseStatus = 'passed' | 'failed' | 'skipped';

@@ -5,7 +5,7 @@
  *
  * Each round runs, one after another: `node -e 0`, `octolab-verify --help`, `node -e 0`,
  * `octolab-verify --version`, `node -e 0`, `octolab-verify doctor --json` (on a host made to lack
- * KVM and Firecracker: both point at absent paths, whatever this machine has), then the fake
+ * KVM and Firecracker, whatever this machine has), then the fake
  * Firecracker driven directly by this process (its own start, its built-in delay D three times, the
  * five API calls: the least any boot against it can take) and `octolab-verify boot` against the
  * same fake with the same D. Wall time from spawn to exit; the first round warms the page cache and
@@ -91,8 +91,10 @@ async function main(): Promise<number> {
     const stateDir = path.join(dir, 'state');
     await fs.mkdir(stateDir);
     const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1' };
-    // A host without KVM or Firecracker, whatever this machine has; cwd has no backend/.env.local.
-    const bare = { ...base, OCTOLAB_KVM_DEVICE: path.join(dir, 'absent', 'kvm'), OCTOLAB_FIRECRACKER_BIN: path.join(dir, 'absent', 'firecracker'), OCTOLAB_MICROVM_JAILER_BIN: path.join(dir, 'absent', 'jailer') };
+    // A host without KVM or Firecracker, whatever this machine has: an absent device, and binary
+    // names found nowhere on PATH (as on a host without them; an absent absolute path would
+    // still be spawned for its --version). The cwd has no backend/.env.local.
+    const bare = { ...base, OCTOLAB_KVM_DEVICE: path.join(dir, 'absent', 'kvm'), OCTOLAB_FIRECRACKER_BIN: 'octolab-bench-no-firecracker', OCTOLAB_MICROVM_JAILER_BIN: 'octolab-bench-no-jailer' };
     const fake = {
       ...base,
       OCTOLAB_FIRECRACKER_BIN: FAKE_FIRECRACKER_BIN,
