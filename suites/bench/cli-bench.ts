@@ -1,15 +1,15 @@
 /**
  * How fast the built CLI starts, against baselines run side by side in the same rounds:
  *
- *   pnpm bench:cli [--rounds 15] [--delay-ms 100]
+ *   pnpm bench:cli [--rounds 15] [--delay-ms 100,300]
  *
  * Each round runs, one after another: `node -e 0`, `octolab-verify --help`, `node -e 0`,
  * `octolab-verify --version`, `node -e 0`, `octolab-verify doctor --json` (on a host made to lack
- * KVM and Firecracker, whatever this machine has), then the fake
- * Firecracker driven directly by this process (its own start, its built-in delay D three times, the
- * five API calls: the least any boot against it can take) and `octolab-verify boot` against the
- * same fake with the same D. Wall time from spawn to exit; the first round warms the page cache and
- * is not counted. Prints the medians and each ratio with its budget; exits 1 when one is over.
+ * KVM and Firecracker, whatever this machine has), then for each delay D: the fake Firecracker
+ * driven directly by this process (its own start, its built-in delay D three times, the five API
+ * calls: the least any boot against it can take) and `octolab-verify boot` against the same fake.
+ * Wall time from spawn to exit; the first round warms the page cache and is not counted. Prints
+ * the medians and each ratio with its budget; exits 1 when one is over.
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -73,15 +73,37 @@ const median = (xs: readonly number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/** One printed row: what ran, its median, and its ratio against a baseline with the budget. */
+interface Row {
+  name: string;
+  ms: number;
+  against: string;
+  ratio: number;
+  budget: number;
+}
+
+function printResults(rounds: number, loadBefore: number, baselines: Array<[string, number]>, rows: Row[]): number {
+  const fmt = (ms: number) => `${ms.toFixed(1).padStart(7)} ms`;
+  console.log(`pnpm bench:cli: ${rounds} rounds after 1 warm-up, runs alternating within each round; median wall time, spawn to exit`);
+  console.log(`node ${process.version}, ${os.cpus().length} cores, 1-min load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after`);
+  for (const [name, ms] of baselines) console.log(`  ${name.padEnd(60)} ${fmt(ms)}`);
+  let over = 0;
+  for (const row of rows) {
+    if (row.ratio > row.budget) over++;
+    console.log(`  ${row.name.padEnd(60)} ${fmt(row.ms)}  ${row.ratio.toFixed(2)}× ${row.against} (budget ≤ ${row.budget}×) ${row.ratio <= row.budget ? 'ok' : 'OVER BUDGET'}`);
+  }
+  return over === 0 ? 0 : 1;
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, 'delay-ms': { type: 'string', default: '100' } } });
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, 'delay-ms': { type: 'string', default: '100,300' } } });
   const rounds = Number(values.rounds);
-  const delayMs = Number(values['delay-ms']);
-  if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(delayMs) || delayMs < 0) {
-    console.error('usage: pnpm bench:cli [--rounds N≥1] [--delay-ms D≥0]');
+  const delays = values['delay-ms'].split(',').map(Number);
+  if (!Number.isInteger(rounds) || rounds < 1 || delays.some((d) => !Number.isInteger(d) || d < 0)) {
+    console.error('usage: pnpm bench:cli [--rounds N≥1] [--delay-ms D[,D…]] (whole milliseconds ≥ 0; default 100,300)');
     return 64;
   }
-  const loadBefore = os.loadavg();
+  const loadBefore = os.loadavg()[0]!;
   const built = await ensureBuilt();
   if (built.rebuilt) console.log(`rebuilt dist/ first (${built.reason})`);
 
@@ -95,48 +117,40 @@ async function main(): Promise<number> {
     // names found nowhere on PATH (as on a host without them; an absent absolute path would
     // still be spawned for its --version). The cwd has no backend/.env.local.
     const bare = { ...base, OCTOLAB_KVM_DEVICE: path.join(dir, 'absent', 'kvm'), OCTOLAB_FIRECRACKER_BIN: 'octolab-bench-no-firecracker', OCTOLAB_MICROVM_JAILER_BIN: 'octolab-bench-no-jailer' };
-    const fake = {
+    const fakeEnv = (delayMs: number) => ({
       ...base,
       OCTOLAB_FIRECRACKER_BIN: FAKE_FIRECRACKER_BIN,
       OCTOLAB_MICROVM_KERNEL_PATH: images.kernel,
       OCTOLAB_MICROVM_ROOTFS_BASE_PATH: images.rootfs,
       OCTOLAB_MICROVM_STATE_DIR: stateDir,
       FAKE_FIRECRACKER_DELAY_MS: String(delayMs),
-    };
-    const samples: Record<string, number[]> = { node: [], help: [], version: [], doctor: [], fake: [], boot: [] };
+    });
+    const samples = new Map<string, number[]>();
+    const add = (name: string, ms: number) => samples.set(name, [...(samples.get(name) ?? []), ms]);
     for (let round = 0; round <= rounds; round++) {
-      const take: Record<string, number> = {};
-      take.node = await timeNode(['-e', '0'], { cwd: dir, env: base, expect: 0 });
-      take.help = await timeNode([BIN, '--help'], { cwd: dir, env: base, expect: 0 });
-      const node2 = await timeNode(['-e', '0'], { cwd: dir, env: base, expect: 0 });
-      take.version = await timeNode([BIN, '--version'], { cwd: dir, env: base, expect: 0 });
-      const node3 = await timeNode(['-e', '0'], { cwd: dir, env: base, expect: 0 });
-      take.doctor = await timeNode([BIN, 'doctor', '--json'], { cwd: dir, env: bare, expect: 2 });
-      take.fake = await timeFakeAlone(dir, images, delayMs);
-      take.boot = await timeNode([BIN, 'boot'], { cwd: dir, env: fake, expect: 0 });
-      if (round === 0) continue; // warm-up
-      for (const [name, ms] of Object.entries(take)) samples[name]!.push(ms);
-      samples.node!.push(node2, node3);
+      const take: Array<[string, number]> = [];
+      const run = async (name: string, args: string[], env: NodeJS.ProcessEnv, expect: number) => take.push([name, await timeNode(args, { cwd: dir, env, expect })]);
+      await run('node', ['-e', '0'], base, 0);
+      await run('help', [BIN, '--help'], base, 0);
+      await run('node', ['-e', '0'], base, 0);
+      await run('version', [BIN, '--version'], base, 0);
+      await run('node', ['-e', '0'], base, 0);
+      await run('doctor', [BIN, 'doctor', '--json'], bare, 2);
+      for (const delayMs of delays) {
+        take.push([`fake ${delayMs}`, await timeFakeAlone(dir, images, delayMs)]);
+        await run(`boot ${delayMs}`, [BIN, 'boot'], fakeEnv(delayMs), 0);
+      }
+      if (round > 0) for (const [name, ms] of take) add(name, ms); // round 0 warms up
     }
-    const m = Object.fromEntries(Object.entries(samples).map(([name, xs]) => [name, median(xs)])) as Record<string, number>;
-    const rows: Array<[string, number, string, number, number]> = [
-      ['octolab-verify --help', m.help!, 'node -e 0', m.help! / m.node!, 1.5],
-      ['octolab-verify --version', m.version!, 'node -e 0', m.version! / m.node!, 1.5],
-      ['octolab-verify doctor --json (no KVM, no Firecracker)', m.doctor!, 'node -e 0', m.doctor! / m.node!, 2.5],
-      [`octolab-verify boot (fake, D=${delayMs} ms)`, m.boot!, 'the fake alone', m.boot! / m.fake!, 1.2],
+    const m = (name: string) => median(samples.get(name)!);
+    const rows: Row[] = [
+      { name: 'octolab-verify --help', ms: m('help'), against: 'node -e 0', ratio: m('help') / m('node'), budget: 1.5 },
+      { name: 'octolab-verify --version', ms: m('version'), against: 'node -e 0', ratio: m('version') / m('node'), budget: 1.5 },
+      { name: 'octolab-verify doctor --json (no KVM, no Firecracker)', ms: m('doctor'), against: 'node -e 0', ratio: m('doctor') / m('node'), budget: 2.5 },
+      ...delays.map((d) => ({ name: `octolab-verify boot (the fake, D=${d} ms)`, ms: m(`boot ${d}`), against: 'the fake alone', ratio: m(`boot ${d}`) / m(`fake ${d}`), budget: 1.2 })),
     ];
-    const fmt = (ms: number) => `${ms.toFixed(1).padStart(7)} ms`;
-    console.log(`pnpm bench:cli: ${rounds} rounds after 1 warm-up, runs alternating within each round; median wall time, spawn to exit`);
-    console.log(`node ${process.version}, ${os.cpus().length} cores, 1-min load average ${loadBefore[0]!.toFixed(2)} before, ${os.loadavg()[0]!.toFixed(2)} after`);
-    console.log(`  ${'node -e 0 (baseline)'.padEnd(54)} ${fmt(m.node!)}`);
-    console.log(`  ${`the fake alone (start, 3 × D=${delayMs} ms, 5 API calls; baseline)`.padEnd(54)} ${fmt(m.fake!)}`);
-    let over = 0;
-    for (const [name, ms, against, ratio, budget] of rows) {
-      const verdict = ratio <= budget ? 'ok' : 'OVER BUDGET';
-      if (ratio > budget) over++;
-      console.log(`  ${name.padEnd(54)} ${fmt(ms)}  ${ratio.toFixed(2)}× ${against} (budget ≤ ${budget}×) ${verdict}`);
-    }
-    return over === 0 ? 0 : 1;
+    const baselines: Array<[string, number]> = [['node -e 0 (baseline)', m('node')], ...delays.map((d): [string, number] => [`the fake alone, D=${d} ms (start, 3 × D, 5 API calls; baseline)`, m(`fake ${d}`)])];
+    return printResults(rounds, loadBefore, baselines, rows);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
