@@ -41,8 +41,10 @@ export default defineConfig({
           maxWorkers: UNIT_WORKERS,
           // Test files share a worker's module cache (lib/, fixtures/, vitest, fast-check load once
           // per worker, not once per file): about a third of the CPU time. Safe because no unit
-          // test mocks modules or changes process-wide state; keep it that way (docs/development.md).
+          // test mocks modules or keeps state in shared modules (docs/development.md), and
+          // worker-hygiene.ts undoes fake timers, spies and stubs after every file.
           isolate: false,
+          setupFiles: ['./suites/support/worker-hygiene.ts'], // after the root's fuzz-seed.ts (arrays merge)
           sequence: { groupOrder: 0 },
         },
       },
