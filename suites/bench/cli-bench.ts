@@ -48,23 +48,31 @@ async function timeFakeAlone(dir: string, images: FakeImages, delayMs: number): 
   const started = performance.now();
   const child = spawn(FAKE_FIRECRACKER_BIN, ['--api-sock', socket, '--', '--fake-delay-ms', String(delayMs)], { cwd: runDir, stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-  const gaveUp = new AbortController();
-  await Promise.race([waitForSocket(socket, gaveUp.signal), exited.then((code) => Promise.reject(new Error(`the fake alone exited ${code} before listening`)))]).finally(() => gaveUp.abort());
-  const api = createFirecrackerApi({ socketPath: socket });
   try {
-    await api.putLogger({ log_path: log, level: 'Info', show_level: true });
-    await api.putMachineConfig({ vcpu_count: 1, mem_size_mib: 128, smt: false });
-    await api.putBootSource({ kernel_image_path: images.kernel, boot_args: 'console=ttyS0 reboot=k panic=1 pci=off' });
-    await api.putDrive({ drive_id: 'rootfs', path_on_host: images.rootfs, is_root_device: true, is_read_only: false });
-    await api.action('InstanceStart');
+    const gaveUp = new AbortController();
+    await Promise.race([waitForSocket(socket, gaveUp.signal), exited.then((code) => Promise.reject(new Error(`the fake alone exited ${code} before listening`)))]).finally(() => gaveUp.abort());
+    const api = createFirecrackerApi({ socketPath: socket });
+    try {
+      await api.putLogger({ log_path: log, level: 'Info', show_level: true });
+      await api.putMachineConfig({ vcpu_count: 1, mem_size_mib: 128, smt: false });
+      await api.putBootSource({ kernel_image_path: images.kernel, boot_args: 'console=ttyS0 reboot=k panic=1 pci=off' });
+      await api.putDrive({ drive_id: 'rootfs', path_on_host: images.rootfs, is_root_device: true, is_read_only: false });
+      await api.action('InstanceStart');
+    } finally {
+      await api.close();
+    }
+    const code = await exited;
+    const ms = performance.now() - started;
+    if (code !== 0) throw new Error(`the fake alone exited ${code}`);
+    return ms;
   } finally {
-    await api.close();
+    // A run that failed midway leaves no fake behind.
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await fs.rm(runDir, { recursive: true, force: true });
   }
-  const code = await exited;
-  const ms = performance.now() - started;
-  await fs.rm(runDir, { recursive: true, force: true });
-  if (code !== 0) throw new Error(`the fake alone exited ${code}`);
-  return ms;
 }
 
 const median = (xs: readonly number[]) => {
