@@ -67,6 +67,7 @@ export default defineConfig({
         test: {
           name: 'soak',
           include: ['suites/soak/**/*.test.ts'],
+          benchmark: { include: ['suites/soak/**/*.bench.ts'] },
           globalSetup: [BUILD_SETUP],
           testTimeout: 600_000,
           hookTimeout: 60_000,
