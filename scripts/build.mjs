@@ -6,8 +6,9 @@
  * it (the `prepare` script); launchers run it again by themselves when a source changed
  * (scripts/built.mjs). Writes dist/build-stamp.json last: every input's mtime and size.
  *
- *   node scripts/build.mjs          build (prints one line)
- *   node scripts/build.mjs --check  exit 0 when dist/ is up to date, 1 (naming the change) when not
+ *   node scripts/build.mjs             build (prints one line)
+ *   node scripts/build.mjs --if-stale  build only when a source changed (what `pnpm install` runs)
+ *   node scripts/build.mjs --check     exit 0 when dist/ is up to date, 1 (naming the change) when not
  *
  * Plain JavaScript on purpose: it must run before anything is built.
  */
@@ -186,6 +187,10 @@ export function describeBuildError(error) {
 }
 
 async function main(argv) {
+  if (argv.includes('--if-stale') && findStaleInput() === null) {
+    console.log('build: dist/ is up to date');
+    return 0;
+  }
   if (argv.includes('--check')) {
     const stale = findStaleInput();
     if (stale) {
