@@ -61,8 +61,9 @@ export default defineConfig({
         },
       },
       {
-        // Long runs (many boots in a row, chaos): no root needed; kept out of the unit project so
-        // that one stays quick. pnpm test runs it too; pnpm test:soak runs it alone.
+        // Long runs (many boots in a row, chaos), kept out of the unit project so that one stays
+        // quick. No root gate: a test that needs root or KVM gates itself (suites/support/require.ts).
+        // pnpm test runs it too; pnpm test:soak runs it alone.
         extends: true,
         test: {
           name: 'soak',
