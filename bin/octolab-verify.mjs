@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Launcher: registers tsx so the TypeScript entry runs on Node 20 from any directory.
-import { register } from 'tsx/esm/api';
-import { constants } from 'node:os';
+// Launcher: runs the CLI from its build (dist/octolab-verify.js, plain JavaScript), rebuilding it
+// first if a source changed since (scripts/built.mjs), so a stale build never runs.
+import { loadBuilt } from '../scripts/built.mjs';
 
+/** Linux signal numbers, for the 128 + n exit code (os.constants would cost an import at every start). */
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 };
 const controller = new AbortController();
 let signals = 0;
 /**
@@ -19,14 +21,13 @@ function onSignal(signal) {
     return;
   }
   process.stderr.write(`octolab-verify: second ${signal}: exiting now; teardown was interrupted (run \`octolab-verify cleanup\` for what is left)\n`);
-  process.exit(128 + constants.signals[signal]);
+  process.exit(128 + SIGNAL_NUMBERS[signal]);
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 // Loaded after the handlers are in place: a signal during start-up reaches the command as an abort.
-register();
-const { runCli } = await import('../lib/cli/main.ts');
+const { runCli } = await loadBuilt('octolab-verify', { program: 'octolab-verify', announce: true });
 try {
   process.exitCode = await runCli({
     argv: process.argv.slice(2),

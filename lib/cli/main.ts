@@ -1,31 +1,18 @@
 import { ConfigError, UsageError, VerifyError } from '../errors.ts';
-import { EXIT, type CliIo, type Command } from './io.ts';
-
-/** The subcommands, loaded on demand so `octolab-verify doctor` never loads the boot code. */
-const commands: Record<string, () => Promise<{ command: Command }>> = {
-  boot: () => import('./commands/boot.ts'),
-  image: () => import('./commands/image.ts'),
-  doctor: () => import('./commands/doctor.ts'),
-  netd: () => import('./commands/netd.ts'),
-  setup: () => import('./commands/setup.ts'),
-  rollback: () => import('./commands/rollback.ts'),
-  cleanup: () => import('./commands/cleanup.ts'),
-  verify: () => import('./commands/verify.ts'),
-  report: () => import('./commands/report.ts'),
-};
+import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
+import { COMMAND_TABLE, findCommand } from './command-table.ts';
+import { EXIT, type CliIo } from './io.ts';
 
 const USAGE = `usage: octolab-verify <command> [options]
 
 Checks whether this host can run OctoLab labs in Firecracker microVMs.
 Run "octolab-verify <command> --help" for a command's options.`;
 
-/** Renders the top-level help: usage plus one line per command. */
-async function renderHelp(): Promise<string> {
+/** Renders the top-level help from the static command table: usage, one line per command, the global options. */
+export function renderHelp(): string {
   const lines = [USAGE, '', 'commands:'];
-  for (const load of Object.values(commands)) {
-    const { command } = await load();
-    lines.push(`  ${command.name.padEnd(10)} ${command.summary}`);
-  }
+  for (const entry of COMMAND_TABLE) lines.push(`  ${entry.name.padEnd(10)} ${entry.summary}`);
+  lines.push('', 'options:', '  -h, --help     show this help', '  -V, --version  print the version');
   return `${lines.join('\n')}\n`;
 }
 
@@ -33,15 +20,19 @@ async function renderHelp(): Promise<string> {
 export async function runCli(io: CliIo): Promise<number> {
   const [name, ...rest] = io.argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout.write(await renderHelp());
+    io.stdout.write(renderHelp());
     return name ? EXIT.ok : EXIT.usage;
   }
-  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
-  if (!load) {
-    io.stderr.write(`octolab-verify: unknown command "${name}"\n\n${await renderHelp()}`);
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`${TOOL_NAME} ${TOOL_VERSION}\n`);
+    return EXIT.ok;
+  }
+  const entry = findCommand(name);
+  if (!entry) {
+    io.stderr.write(`octolab-verify: unknown command "${name}"\n\n${renderHelp()}`);
     return EXIT.usage;
   }
-  const { command } = await load();
+  const { command } = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n`);
     return EXIT.ok;

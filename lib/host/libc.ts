@@ -1,5 +1,10 @@
 import { constants } from 'node:os';
-import koffi from 'koffi';
+import type Koffi from 'koffi';
+
+/** koffi (a native addon, ~20 ms to load) is required on first use, so importing this module costs nothing. */
+export function requireKoffi(): typeof Koffi {
+  return process.getBuiltinModule('node:module').createRequire(import.meta.url)('koffi') as typeof Koffi;
+}
 
 /**
  * The few libc calls Node does not offer (ioctl, mmap), bound through koffi's FFI.
@@ -33,6 +38,7 @@ let bound: Libc | undefined;
 /** Returns the libc bindings, binding them on first use. */
 export function loadLibc(): Libc {
   if (bound) return bound;
+  const koffi = requireKoffi();
   const lib = koffi.load('libc.so.6');
   const open = lib.func('int open(const char *path, int flags)');
   const close = lib.func('int close(int fd)');

@@ -1,10 +1,6 @@
 import { HostError } from '../errors.ts';
 import type { HostKvm, KvmProbeResult } from './types.ts';
 import { errnoName, loadLibc, O_CLOEXEC, O_RDWR, type Libc } from './libc.ts';
-import { performance } from 'node:perf_hooks';
-import { createSignalKick } from './kvm/deadline-kick.ts';
-import { runGuestProbeWith } from './kvm/guest-probe.ts';
-import { loadKvmNative } from './kvm/kvm-native.ts';
 
 /** ioctl request numbers from <linux/kvm.h> (KVMIO = 0xAE, _IO(KVMIO, n)). */
 export const KVM_GET_API_VERSION = 0xae00;
@@ -46,6 +42,12 @@ export function createRealKvm(): HostKvm {
       return probeKvmDevice(loadLibc(), devicePath);
     },
     async runGuestProbe(devicePath, options) {
+      // Loaded here, not at import: the guest probe's FFI bindings cost start-up time to every command.
+      const [{ createSignalKick }, { runGuestProbeWith }, { loadKvmNative }] = await Promise.all([
+        import('./kvm/deadline-kick.ts'),
+        import('./kvm/guest-probe.ts'),
+        import('./kvm/kvm-native.ts'),
+      ]);
       const deps = { native: loadKvmNative(), kick: createSignalKick(), now: () => performance.now() };
       return runGuestProbeWith(deps, devicePath, options);
     },

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { HostError } from '../errors.ts';
 import type { HostSockets } from './types.ts';
 import { hostErrorFrom } from './host-error.ts';
@@ -12,7 +11,8 @@ export function createRealSockets(): HostSockets {
         const chunks: Buffer[] = [];
         let received = 0;
         let settled = false;
-        const socket = net.createConnection({ path: socketPath });
+        // node:net is taken on first use: the doctor's start does not pay for it when no socket exists.
+        const socket = process.getBuiltinModule('node:net').createConnection({ path: socketPath });
         const onAbort = () => finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
         const finish = (error: Error | null, value?: Buffer) => {
           if (settled) return;

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { GroupEntry, HostProcesses, HostUsers, Identity } from './types.ts';
 
 const LOOKUP_TIMEOUT_MS = 3000;
@@ -26,6 +27,15 @@ export function createRealUsers(proc: HostProcesses, env: Readonly<Record<string
       return line ? parseGroupLine(line) : null;
     },
     async userName(uid) {
+      // This process's own user: getpwuid_r through NSS in-process, as getent would, without a
+      // process (the doctor asks on every run; a spawn costs it ~15 ms).
+      if (uid === process.geteuid?.()) {
+        try {
+          return userInfo().username;
+        } catch {
+          // No passwd entry for our uid (a container's arbitrary uid): getent says the same below.
+        }
+      }
       const line = await getent('passwd', String(uid));
       return line?.split(':')[0] ?? null;
     },

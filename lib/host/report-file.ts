@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { HostError, errnoOf } from '../errors.ts';
@@ -21,7 +20,9 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 export async function writeReportFile(filePath: string, content: string, env: Env = process.env): Promise<void> {
   const dir = path.dirname(filePath);
   const created = await fs.mkdir(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(filePath)}.${randomBytes(8).toString('hex')}.tmp`);
+  // node:crypto is taken here, not imported: loading it costs every command's start, and only a write needs it.
+  const random = process.getBuiltinModule('node:crypto').randomBytes(8).toString('hex');
+  const temp = path.join(dir, `.${path.basename(filePath)}.${random}.tmp`);
   const handle = await fs.open(temp, CREATE_FLAGS, 0o644);
   let identity: { dev: number; ino: number } | undefined;
   try {

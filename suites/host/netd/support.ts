@@ -154,7 +154,7 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Starts tap-holder.ts inside `netns` on the TAP `name` and waits until it holds it; throws with its stderr when it cannot. */
 export async function holdTap(netns: string, name: string): Promise<HeldTap> {
-  const child = execa('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', 'suites/host/netd/tap-holder.ts', name], { cwd: REPO, reject: false, buffer: { stdout: false } });
+  const child = execa('ip', ['netns', 'exec', netns, process.execPath, 'suites/host/netd/tap-holder.mjs', name], { cwd: REPO, reject: false, buffer: { stdout: false } });
   const attached = await new Promise<boolean>((resolve) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes(`attached ${name}`)) resolve(true);

@@ -2,7 +2,7 @@
  * Holds a TAP open as Firecracker does (TUNSETIFF on /dev/net/tun), for host tests of what the
  * daemon does with a TAP in use. Run it inside the TAP's namespace:
  *
- *   ip netns exec NS node --import tsx suites/host/netd/tap-holder.ts NAME
+ *   ip netns exec NS node suites/host/netd/tap-holder.mjs NAME   (its build, from dist/)
  *
  * It prints `attached NAME` once it holds the TAP, and closes it and exits 0 on SIGTERM/SIGINT.
  * It exits 1 with the errno when the kernel refuses (EBUSY: someone else holds it).

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkBody, expectedOneOf, loadDefinitions } from '../../../fixtures/fake-firecracker/body-schema.ts';
+import { checkBody, expectedOneOf } from '../../../fixtures/fake-firecracker/body-schema.ts';
+import { loadDefinitions } from '../../../fixtures/fake-firecracker/body-validators.ts';
 import { parseSerdeJson, renderF64, renderSerdeError, SerdeError } from '../../../fixtures/fake-firecracker/serde-json.ts';
 
 const PREFIX = 'An error occurred when deserializing the json body of a request: ';

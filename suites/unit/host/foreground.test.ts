@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { existsSync, watch } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -38,9 +39,7 @@ describe('runForeground (a program sharing the terminal)', () => {
     ));
 
   it('with stdoutToStderr, sends the program\'s stdout to this process\'s stderr and leaves stdout clean', async () => {
-    const foreground = new URL('../../../lib/host/foreground.ts', import.meta.url).href;
-    const parent = `const { runForeground } = await import(${JSON.stringify(foreground)}); await runForeground(process.execPath, ['-e', 'console.log("from the child")'], { cwd: '/', env: { PATH: process.env.PATH }, stdoutToStderr: true }); console.log('parent stdout');`;
-    const run = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', parent], { reject: false });
+    const run = await execa(process.execPath, [fileURLToPath(new URL('./foreground-probe.mjs', import.meta.url))], { reject: false });
     expect({ exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr }).toEqual({ exitCode: 0, stdout: 'parent stdout', stderr: 'from the child' });
   });
 

@@ -12,7 +12,7 @@ import { TOOL_NAME, TOOL_VERSION } from '../../../lib/version.ts';
 import { LABS } from './support.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
-const PER_LAB_FAKE = fileURLToPath(new URL('../../../fixtures/fake-netd-process.ts', import.meta.url));
+const PER_LAB_FAKE = fileURLToPath(new URL('../../../fixtures/fake-netd-process.mjs', import.meta.url));
 
 function io(): CliIo {
   return { argv: [], env: {}, stdout: new PassThrough(), stderr: new PassThrough(), cwd: '/nonexistent' };
@@ -152,7 +152,7 @@ describe('`octolab-verify netd …` (the real launcher) against the shared-bridg
 /** Starts the per-lab fake (the reference daemon's own handling) with `args`. */
 async function perLabFake(name: string, args: string[] = []): Promise<{ socket: string; stop(): Promise<void> }> {
   const socketPath = path.join(temp.path, name);
-  const child: ResultPromise = execa(process.execPath, ['--import', 'tsx', PER_LAB_FAKE, '--socket', socketPath, ...args], { reject: false });
+  const child: ResultPromise = execa(process.execPath, [PER_LAB_FAKE, '--socket', socketPath, ...args], { reject: false });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => (chunk.toString().includes('listening') ? resolve() : undefined));
     void child.then(() => reject(new Error('the per-lab fake exited early')));

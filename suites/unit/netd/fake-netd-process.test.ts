@@ -7,14 +7,15 @@ import { createRealSockets } from '../../../lib/host/real-sockets.ts';
 import { createNetdClient } from '../../../lib/netd/client.ts';
 import { NetdError } from '../../../lib/netd/errors.ts';
 
-const PROGRAM = fileURLToPath(new URL('../../../fixtures/fake-netd-process.ts', import.meta.url));
+/** The fake's launcher: runs its build (dist/), not the TypeScript through tsx. */
+const PROGRAM = fileURLToPath(new URL('../../../fixtures/fake-netd-process.mjs', import.meta.url));
 
 /** Starts the fake process on a socket in a temporary directory, runs `body`, then stops it with SIGTERM. */
 async function withFakeNetd(args: string[], body: (socketPath: string, child: ResultPromise) => Promise<void>): Promise<void> {
   await withDir(
     async ({ path: tmp }) => {
       const socketPath = path.join(tmp, 'netd.sock');
-      const child = execa(process.execPath, ['--import', 'tsx', PROGRAM, '--socket', socketPath, ...args], { reject: false });
+      const child = execa(process.execPath, [PROGRAM, '--socket', socketPath, ...args], { reject: false });
       await new Promise<void>((resolve, reject) => {
         child.stdout!.on('data', (chunk: Buffer) => (chunk.toString().includes('listening') ? resolve() : undefined));
         void child.then((result) => reject(new Error(`fake netd exited early: ${result.stderr}`)));

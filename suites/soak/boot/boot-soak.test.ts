@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootMicroVm } from '../../../lib/firecracker/boot-pipeline.ts';
-import { createBootSandbox, fakeInputs, residueOf, type BootSandbox } from './boot-harness.ts';
+import { createBootSandbox, fakeInputs, residueOf, type BootSandbox } from '../../unit/boot/boot-harness.ts';
 
 let sandbox: BootSandbox;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ afterAll(async () => {
 });
 
 describe('boots in a row', () => {
-  it('boots 50 times in a row against the fake, each passing and leaving zero residue', { tags: ['slow', 'boot'], timeout: 300_000 }, async () => {
+  it('boots 50 times in a row against the fake, each passing and leaving zero residue', { tags: ['soak', 'slow', 'boot'], timeout: 300_000 }, async () => {
     const modes = ['', 'crlf', 'split-output'];
     for (let i = 0; i < 50; i++) {
       const mode = modes[i % modes.length]!;
