@@ -63,8 +63,8 @@ const HINTS: Record<string, string> = {
   EPERM: 'microvm-netd lacks CAP_NET_ADMIN: run it as root (systemd unit or bin/run-netd.sh).',
   TOO_MANY_CONNECTIONS:
     'microvm-netd is serving its maximum of connections, or this user its share of them: retry shortly, keep fewer requests in flight and close idle connections ' +
-    `(this project's microvm-netd serves ${MAX_CONNECTIONS} at once, ${MAX_PEER_CONNECTIONS} per client uid, each until its request arrives or ${REQUEST_DEADLINE_MS / 1000} s pass; ` +
-    'netd serve --max-connections, --max-peer-connections, --request-timeout).',
+    `(by default this project's microvm-netd serves ${MAX_CONNECTIONS} at once, at most ${MAX_PEER_CONNECTIONS} per client uid, ` +
+    `and ends a connection whose request has not arrived within ${REQUEST_DEADLINE_MS / 1000} s; see netd serve --max-connections, --max-peer-connections and --request-timeout).`,
 };
 
 /** The hint for a daemon's error code; codes come from the wire, so only the table's own keys count. */

@@ -32,7 +32,7 @@ export function designFromHello(fields: { design: string | null; supported_ops: 
   const forwarding = SHARED_BRIDGE_ONLY_OPS.filter((op) => fields.supported_ops.includes(op));
   if (forwarding.length > 0) return { design: 'shared-bridge', evidence: `hello lists ${forwarding.join(' and ')} (upstream's shared-bridge daemon)` };
   if (fields.build_id === UPSTREAM_SHARED_BUILD_ID) return { design: 'shared-bridge', evidence: `hello's build_id is "${UPSTREAM_SHARED_BUILD_ID}" (upstream's shared-bridge daemon)` };
-  if (fields.build_id === NETD_BUILD_ID) return { design: 'per-lab', evidence: `hello's build_id is "${NETD_BUILD_ID}" (this project's per-lab reference daemon)` };
+  if (fields.build_id === NETD_BUILD_ID) return { design: 'per-lab', evidence: `hello's build_id is "${NETD_BUILD_ID}" (this project's per-lab daemon, a version from before hello's design field)` };
   return { design: null, evidence: 'hello does not say (no design field, no port-forward ops, an unknown build_id); alloc and diag tell by the bridge they name' };
 }
 

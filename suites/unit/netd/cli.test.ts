@@ -189,7 +189,7 @@ describe('`octolab-verify netd …` (the real launcher) against per-lab daemons'
     const netd = await perLabFake('previous.sock', ['--previous']);
     const socket = ['--socket', netd.socketPath];
     try {
-      expect((await cli(['hello', ...socket])).stdout).toContain(`design: per-lab (hello's build_id is "octolab-verify-netd-1" (this project's per-lab reference daemon))`);
+      expect((await cli(['hello', ...socket])).stdout).toContain(`design: per-lab (hello's build_id is "octolab-verify-netd-1" (this project's per-lab daemon, a version from before hello's design field))`);
       const alloc = await cli(['alloc', LABS.one, '--json', ...socket]);
       expect(alloc.code).toBe(0);
       expect(JSON.parse(alloc.stdout)).toMatchObject({ ok: true, result: { design: 'per-lab', bridge: 'obr1234567812', guest_ip: null, missing: ['guest_ip', 'gateway', 'netmask', 'dns'] } });

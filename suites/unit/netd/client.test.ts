@@ -121,7 +121,7 @@ describe('the client against the per-lab reference daemon (in process)', () => {
     expect({ served: settled.length - refused.length, refused: refused.length }).toEqual({ served: MAX_PEER_CONNECTIONS, refused: 200 - MAX_PEER_CONNECTIONS });
     expect(new Set(refused.map((e) => e.code))).toEqual(new Set(['TOO_MANY_CONNECTIONS']));
     expect(refused[0]!.summary).toContain(`at most ${MAX_PEER_CONNECTIONS} connections at once per client`);
-    expect(refused[0]!.hint).toContain(`serves ${MAX_CONNECTIONS} at once, ${MAX_PEER_CONNECTIONS} per client uid, each until its request arrives or ${REQUEST_DEADLINE_MS / 1000} s pass`);
+    expect(refused[0]!.hint).toContain(`serves ${MAX_CONNECTIONS} at once, at most ${MAX_PEER_CONNECTIONS} per client uid, and ends a connection whose request has not arrived within ${REQUEST_DEADLINE_MS / 1000} s`);
   });
 });
 
@@ -133,7 +133,7 @@ describe('the client against the previous per-lab daemon (before the address sch
 
   it("reads the design from hello's build id, and reports the guest parameters an old alloc reply lacks as missing, never as values", async () => {
     const { client } = previous();
-    await expect(client.hello()).resolves.toMatchObject({ design: 'per-lab', design_evidence: `hello's build_id is "octolab-verify-netd-1" (this project's per-lab reference daemon)` });
+    await expect(client.hello()).resolves.toMatchObject({ design: 'per-lab', design_evidence: `hello's build_id is "octolab-verify-netd-1" (this project's per-lab daemon, a version from before hello's design field)` });
     const alloc = await client.alloc(LABS.one);
     expect(alloc).toEqual({ lab_id: LABS.one, lab_id_suffix: null, design: 'per-lab', bridge: 'obr1234567812', tap: 'otp1234567812', guest_ip: null, gateway: null, netmask: null, dns: null, created: true, missing: ['guest_ip', 'gateway', 'netmask', 'dns'] } satisfies AllocView);
     const diag = await client.diag(LABS.one);
