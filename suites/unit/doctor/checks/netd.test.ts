@@ -177,6 +177,8 @@ describe('the netd check', () => {
   it.each([
     ["upstream's shared-bridge daemon (the fake, §2.5)", () => new InProcessSharedNetd({ socketPath: SOCK }).sockets, 'shared-bridge', 'netd-1'],
     ["this project's per-lab reference daemon", () => new InProcessNetd({ socketPath: SOCK }).sockets, 'per-lab', 'octolab-verify-netd-1'],
+    // A build id that tells nothing: the design comes from hello's own design field.
+    ["the reference daemon built under another build id", () => new InProcessNetd({ socketPath: SOCK, buildId: 'site-build-7' }).sockets, 'per-lab', 'site-build-7'],
   ])('passes on %s and reports which design answered', async (_label, sockets, design, build) => {
     const s = healthyScenario();
     s.host.sockets.unixRequest = sockets().unixRequest;
