@@ -1,16 +1,16 @@
-import { ConfigError, UsageError, VerifyError } from '../errors.ts';
 import { EXIT, type CliIo, type Command } from './io.ts';
+import { runCommand } from './run-command.ts';
 
-/** The subcommands, loaded on demand so `octolab-verify doctor` never loads the boot code. */
+/** The subcommands, loaded on demand so `octolab-verify doctor` never loads the boot code; help lists them in this order. */
 const commands: Record<string, () => Promise<{ command: Command }>> = {
-  boot: () => import('./commands/boot.ts'),
-  image: () => import('./commands/image.ts'),
   doctor: () => import('./commands/doctor.ts'),
+  verify: () => import('./commands/verify.ts'),
+  boot: () => import('./commands/boot.ts'),
   netd: () => import('./commands/netd.ts'),
+  image: () => import('./commands/image.ts'),
   setup: () => import('./commands/setup.ts'),
   rollback: () => import('./commands/rollback.ts'),
   cleanup: () => import('./commands/cleanup.ts'),
-  verify: () => import('./commands/verify.ts'),
 };
 
 const USAGE = `usage: octolab-verify <command> [options]
@@ -37,23 +37,9 @@ export async function runCli(io: CliIo): Promise<number> {
   }
   const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
-    io.stderr.write(`octolab-verify: unknown command "${name}"\n\n${await renderHelp()}`);
+    io.stderr.write(`octolab-verify: unknown command ${JSON.stringify(name)}; see \`octolab-verify --help\` for the commands\n`);
     return EXIT.usage;
   }
   const { command } = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n`);
-    return EXIT.ok;
-  }
-  try {
-    return await command.run(io, rest);
-  } catch (error) {
-    if (error instanceof VerifyError) {
-      io.stderr.write(`octolab-verify ${name}: ${error.message}\n`);
-      if (error instanceof UsageError) return EXIT.usage;
-      if (error instanceof ConfigError) return EXIT.config;
-      return EXIT.failed;
-    }
-    throw error;
-  }
+  return runCommand(io, command, rest);
 }

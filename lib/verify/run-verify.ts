@@ -3,7 +3,8 @@ import type { Config } from '../config/index.ts';
 import { renderDoctorJson } from '../doctor/render-json.ts';
 import { renderDoctorJUnit } from '../doctor/render-junit.ts';
 import { renderDoctorText } from '../doctor/render-text.ts';
-import { DOCTOR_EXIT, type DoctorReport } from '../doctor/report.ts';
+import { DOCTOR_EXIT, describeExit, type DoctorReport } from '../doctor/report.ts';
+import { describeError } from '../errors.ts';
 import { runDoctor, type RunDoctorOptions } from '../doctor/run-doctor.ts';
 import { writeReportFile } from '../host/report-file.ts';
 import type { Host } from '../host/types.ts';
@@ -18,6 +19,12 @@ export interface VerifyOptions {
   config: Config;
   sources?: RunDoctorOptions['sources'];
   strict: boolean;
+  /** Failures only (`--quiet`): the doctor's failed checks, the suites as dots. */
+  quiet?: boolean;
+  /** The width the doctor's fixes are wrapped to. */
+  width?: number;
+  /** How commands run here, for the doctor's hints. */
+  hintEnvironment?: RunDoctorOptions['hintEnvironment'];
   /** False for `--no-suites`: the doctor only. */
   suites: boolean;
   /** Absolute directory for doctor.json, junit-doctor.xml and the host suites' junit-host.xml. */
@@ -40,6 +47,8 @@ export interface VerifyOutcome {
   doctorFiles: string[];
   suites: SuitesOutcome | null;
   exitCode: number;
+  /** Why the doctor's reports could not be written (one line); the run stops there, with exit 1. */
+  reportError?: string;
 }
 
 /**
@@ -55,16 +64,25 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyOutcome> 
     strict: options.strict,
     clock: options.clock,
     gatherFacts: options.gatherFacts,
+    hintEnvironment: options.hintEnvironment,
   });
-  options.write(renderDoctorText(report, { color: options.color }));
+  // The reports are written before the verdict is printed, so what is printed stays true.
   const doctorFiles = [path.join(options.reportsDir, 'doctor.json'), path.join(options.reportsDir, 'junit-doctor.xml')];
-  await writeReportFile(doctorFiles[0]!, renderDoctorJson(report), options.env);
-  await writeReportFile(doctorFiles[1]!, renderDoctorJUnit(report), options.env);
+  let reportError: string | undefined;
+  try {
+    await writeReportFile(doctorFiles[0]!, renderDoctorJson(report), options.env);
+    await writeReportFile(doctorFiles[1]!, renderDoctorJUnit(report), options.env);
+  } catch (error) {
+    reportError = describeError(error);
+  }
+  const closing = reportError ? 'the doctor\'s reports were not written: verify stops here (exit 1)' : `doctor ${describeExit(report)} (verify's own exit code ends the summary)`;
+  options.write(renderDoctorText(report, { color: options.color, width: options.width, quiet: options.quiet, closing }));
+  if (reportError) return { report, doctorFiles, suites: null, exitCode: VERIFY_EXIT.suitesFailed, reportError };
 
   let suites: SuitesOutcome | null = null;
   if (options.suites && !options.signal?.aborted) {
     options.write('\n== host suites (vitest run --project host) ==\n');
-    suites = await runHostSuites({ runner: options.runner, packageRoot: options.packageRoot, reportsDir: options.reportsDir, env: options.env, signal: options.signal });
+    suites = await runHostSuites({ runner: options.runner, packageRoot: options.packageRoot, reportsDir: options.reportsDir, env: options.env, signal: options.signal, quiet: options.quiet });
   }
   return { report, doctorFiles, suites, exitCode: exitCodeOf(report, suites) };
 }

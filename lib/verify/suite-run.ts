@@ -14,6 +14,8 @@ export type SuiteRunner = (options: {
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
   signal?: AbortSignal;
+  /** Failures only (verify --quiet). */
+  quiet?: boolean;
 }) => Promise<SuiteProcessResult>;
 
 /** Reads the host suites' report back; the real one is `realReportReader` in lib/host/report-file.ts. */
@@ -50,6 +52,7 @@ export async function runHostSuites(options: {
   reportsDir: string;
   env: Readonly<Record<string, string | undefined>>;
   signal?: AbortSignal;
+  quiet?: boolean;
   /** Default: the real file system. */
   reports?: ReportReader;
 }): Promise<SuitesOutcome> {
@@ -60,6 +63,7 @@ export async function runHostSuites(options: {
     cwd: options.packageRoot,
     env: { ...options.env, OCTOLAB_REPORTS_DIR: options.reportsDir },
     signal: options.signal,
+    quiet: options.quiet,
   });
   const xml = await reports.read(reportFile);
   const cases = xml === null ? null : listCases(xml);

@@ -1,75 +1,98 @@
 import path from 'node:path';
-import { loadConfig } from '../../config/index.ts';
 import { createRealHost } from '../../host/real-host.ts';
 import type { Host } from '../../host/types.ts';
+import { gatherHintEnvironment, type HintEnvironment } from '../../doctor/hint-environment.ts';
 import { renderDoctorJson } from '../../doctor/render-json.ts';
 import { renderDoctorJUnit } from '../../doctor/render-junit.ts';
 import { renderDoctorText } from '../../doctor/render-text.ts';
 import { runDoctor, type RunDoctorOptions } from '../../doctor/run-doctor.ts';
-import { writeReportFile } from '../../host/report-file.ts';
-import type { CliIo, Command } from '../io.ts';
-import { parseCommandArgs } from '../parse-args.ts';
+import { describeFailure } from '../run-command.ts';
+import { reportTargetProblem, writeReportFile } from '../../host/report-file.ts';
+import { EXIT, type CliIo, type Command } from '../io.ts';
+import { DOTENV_OPTION, flag, parseOptions, stringValue, usageError, type CommandSpec } from '../options.ts';
+import { loadSettings } from '../settings.ts';
+import { shouldColour, textWidth } from '../terminal.ts';
 
-const USAGE = `octolab-verify doctor [--json] [--junit FILE] [--strict] [--env-file PATH]
+export { shouldColour } from '../terminal.ts';
 
-  --json           print the report as JSON (the upstream doctor shape, plus additions)
-  --junit FILE     also write the report as JUnit XML to FILE (atomically)
-  --strict         a warning fails the run too (exit 3)
-  --env-file PATH  read settings from PATH instead of backend/.env.local (the environment wins)
-
-exit codes: 0 no fatal check failed, 2 a fatal check failed, 3 --strict and a check warned,
-            64 usage error, 78 configuration error`;
+/** The doctor's options and help. */
+export const spec: CommandSpec = {
+  name: 'doctor',
+  summary: 'Check this host for every microVM prerequisite (KVM, firecracker, jailer, images, state dir, vsock, netd); no root needed.',
+  synopsis: ['doctor [--json] [--junit FILE] [--strict] [--quiet] [--dotenv PATH]'],
+  description: [
+    'Runs every check and prints one line per check, with the fix under each that failed, then the verdict. It changes nothing on the host. Fix what it names, then run it again. docs/doctor.md explains every finding.',
+  ],
+  options: [
+    { name: 'json', type: 'boolean', description: "Print the report as JSON instead of text: upstream's doctor shape (ok, checks, summary, generated_at, fatal_count, warn_count), plus this tool's additions." },
+    { name: 'junit', type: 'string', value: 'FILE', description: 'Also write the report as JUnit XML to FILE (atomically: a temp file renamed into place; its directory is created). FILE is checked before the doctor runs.' },
+    { name: 'strict', type: 'boolean', description: 'A warning fails the run too (exit 3).' },
+    { name: 'quiet', type: 'boolean', description: 'Print only the checks that failed or warned, with their fixes, and the verdict; nothing when every check passed.' },
+    DOTENV_OPTION,
+  ],
+  exitCodes: [0, 1, 2, 3, 64, 78],
+};
 
 /** What the command needs from outside; tests pass a FakeHost and a fixed clock. */
 export interface DoctorCommandDeps {
   host?: Host;
   clock?: RunDoctorOptions['clock'];
   gatherFacts?: RunDoctorOptions['gatherFacts'];
+  /** Pinned hint environment (default: gathered from the host). */
+  hintEnvironment?: HintEnvironment;
 }
 
-/** True when the text may carry colour: a TTY, NO_COLOR unset or empty, and not a dumb terminal. */
-export function shouldColour(io: Pick<CliIo, 'stdout' | 'env'>): boolean {
-  return Boolean(io.stdout.isTTY) && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
+/** Checks a --junit FILE before anything runs; returns its absolute path. */
+export async function junitTarget(command: string, value: string | undefined, cwd: string): Promise<string | undefined> {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw usageError(command, '--junit needs a file path, got an empty string');
+  const file = path.resolve(cwd, value);
+  const problem = await reportTargetProblem(file, 'junit-doctor.xml');
+  if (problem) throw usageError(command, `--junit ${value}: ${problem}`);
+  return file;
 }
 
 /**
- * Runs `doctor`: config (env + env file) → host → checks → one report, printed as text or JSON
- * and optionally written as JUnit; returns the report's exit code (0, 2, or 3 with --strict).
+ * Runs `doctor`: config (env + env file) → host → checks → one report. The JUnit file is written
+ * before anything is printed, so the verdict printed is the exit code returned: 0, 2, 3 with
+ * --strict, or 1 when the report could not be written after all (the closing line says so).
  */
 export async function runDoctorCommand(io: CliIo, args: readonly string[], deps: DoctorCommandDeps = {}): Promise<number> {
-  const { values } = parseCommandArgs(
-    args,
-    {
-      json: { type: 'boolean' },
-      junit: { type: 'string' },
-      strict: { type: 'boolean' },
-      'env-file': { type: 'string' },
-    },
-    USAGE,
-  );
+  const { values } = parseOptions(spec, args);
+  const junit = await junitTarget('doctor', stringValue(values, 'junit'), io.cwd);
   const host = deps.host ?? createRealHost(io.env);
-  const loaded = await loadConfig({ env: io.env, fs: host.fs, cwd: io.cwd, envFile: values['env-file'] });
+  const loaded = await loadSettings(io, 'doctor', host, stringValue(values, 'dotenv'));
   const report = await runDoctor({
     host,
     config: loaded.config,
     sources: loaded.sources,
-    strict: values.strict ?? false,
+    strict: flag(values, 'strict'),
     clock: deps.clock,
     gatherFacts: deps.gatherFacts,
+    hintEnvironment: deps.hintEnvironment ?? (deps.host ? undefined : await gatherHintEnvironment(host, { nodePath: process.execPath })),
   });
-  io.stdout.write(values.json ? renderDoctorJson(report) : renderDoctorText(report, { color: shouldColour(io) }));
-  if (values.junit !== undefined) {
-    const file = path.resolve(io.cwd, values.junit);
-    await writeReportFile(file, renderDoctorJUnit(report), io.env);
-    io.stderr.write(`doctor: JUnit report written to ${file}\n`);
+  let failure: string | null = null;
+  if (junit !== undefined) {
+    try {
+      await writeReportFile(junit, renderDoctorJUnit(report), io.env);
+    } catch (error) {
+      failure = describeFailure(error).line;
+    }
   }
+  const closing = failure === null ? undefined : `exit 1: the JUnit report was not written (the checks above stand)`;
+  io.stdout.write(flag(values, 'json') ? renderDoctorJson(report) : renderDoctorText(report, { color: shouldColour(io), width: textWidth(io), quiet: flag(values, 'quiet'), closing }));
+  if (failure !== null) {
+    io.stderr.write(`octolab-verify doctor: ${failure}\n`);
+    return EXIT.failed;
+  }
+  if (junit !== undefined) io.stderr.write(`doctor: JUnit report written to ${junit}\n`);
   return report.exit_code;
 }
 
 /** The `doctor` subcommand for the CLI's table. */
 export const command: Command = {
   name: 'doctor',
-  summary: 'Check this host for every microVM prerequisite (KVM, firecracker, jailer, images, state dir, vsock, netd).',
-  usage: USAGE,
+  summary: spec.summary,
+  spec,
   run: (io, args) => runDoctorCommand(io, args),
 };

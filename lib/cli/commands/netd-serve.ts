@@ -25,7 +25,7 @@ export function parseTapOwner(value: string | undefined, usage: string): number 
   if (value === undefined) return null;
   const uid = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(uid) || uid > 4294967294) {
-    throw new UsageError({ code: 'USAGE', summary: `--tap-owner must be a numeric uid, got ${JSON.stringify(value)}`, hint: `Look it up with id -u <user>. usage: ${usage}` });
+    throw new UsageError({ code: 'USAGE', summary: `--tap-owner must be a numeric uid, got ${JSON.stringify(value)}`, hint: `look it up with id -u <user>; ${usage}` });
   }
   return uid;
 }
@@ -35,7 +35,7 @@ export function parseMaxConnections(value: string | undefined, usage: string): n
   if (value === undefined) return undefined;
   const count = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
   if (!(count >= 1 && count <= 4096)) {
-    throw new UsageError({ code: 'USAGE', summary: `--max-connections must be a whole number from 1 to 4096, got ${JSON.stringify(value)}`, hint: `usage: ${usage}` });
+    throw new UsageError({ code: 'USAGE', summary: `--max-connections must be a whole number from 1 to 4096, got ${JSON.stringify(value)}`, hint: usage });
   }
   return count;
 }
@@ -43,7 +43,7 @@ export function parseMaxConnections(value: string | undefined, usage: string): n
 /** Parses --netns: a name under /run/netns. */
 export function parseNetns(value: string | undefined, usage: string): string | undefined {
   if (value !== undefined && !NETNS.test(value)) {
-    throw new UsageError({ code: 'USAGE', summary: `--netns must be a network namespace name, got ${JSON.stringify(value)}`, hint: `usage: ${usage}` });
+    throw new UsageError({ code: 'USAGE', summary: `--netns must be a network namespace name, got ${JSON.stringify(value)}`, hint: usage });
   }
   return value;
 }
