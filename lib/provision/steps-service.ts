@@ -140,7 +140,9 @@ export function netdUnitStep(layout: InstallLayout, settings: NetdUnitSettings, 
 
 /** Runs one systemctl command; a failure is a SetupError with its output. */
 export async function systemctl(host: Host, args: readonly string[]): Promise<void> {
-  const result = await host.proc.run('systemctl', args, { timeoutMs: SYSTEMCTL_TIMEOUT_MS });
+  // Looked up on the host's PATH (the one the command was given), then run by its path.
+  const file = (await host.proc.which('systemctl')) ?? 'systemctl';
+  const result = await host.proc.run(file, args, { timeoutMs: SYSTEMCTL_TIMEOUT_MS });
   if (result.exitCode === 0) return;
   throw new SetupError({
     code: 'SYSTEMCTL_FAILED',
