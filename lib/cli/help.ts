@@ -16,7 +16,7 @@ export function optionSynopsis(option: OptionSpec): string {
  */
 export function renderCommandHelp(spec: CommandSpec): string {
   const lines: string[] = [];
-  spec.synopsis.forEach((synopsis, index) => lines.push(...wrapIndented(index === 0 ? 'usage: octolab-verify ' : '       octolab-verify ', synopsis, HELP_WIDTH)));
+  spec.synopsis.forEach((synopsis, index) => lines.push(...wrapSynopsis(index === 0 ? 'usage: octolab-verify ' : '       octolab-verify ', synopsis)));
   lines.push('', ...wrapText(spec.summary, HELP_WIDTH));
   for (const paragraph of spec.description) lines.push('', ...wrapText(paragraph, HELP_WIDTH));
   lines.push('', 'options:');
@@ -33,6 +33,22 @@ export function renderCommandHelp(spec: CommandSpec): string {
     }
   }
   lines.push('', 'exit codes:');
-  for (const code of spec.exitCodes) lines.push(...wrapIndented(`  ${String(code).padEnd(5)}`, exitCodeSpec(code).meaning, HELP_WIDTH));
+  for (const code of spec.exitCodes) lines.push(...wrapIndented(`  ${String(code).padEnd(5)}`, spec.exitNotes?.[code] ?? exitCodeSpec(code).meaning, HELP_WIDTH));
   return `${lines.join('\n')}\n`;
+}
+
+/** Wraps a synopsis between its `[...]` groups, never inside one. */
+function wrapSynopsis(first: string, synopsis: string): string[] {
+  const pieces = synopsis.match(/\[[^\]]*\]|\S+/g) ?? [];
+  const pad = ' '.repeat(first.length + (synopsis.split(' ')[0]?.length ?? 0) + 1);
+  const lines: string[] = [];
+  let line = first;
+  for (const piece of pieces) {
+    if (line.trim() !== '' && line !== first && line.length + 1 + piece.length > HELP_WIDTH) {
+      lines.push(line);
+      line = pad + piece;
+    } else line += line === first || line === pad ? piece : ` ${piece}`;
+  }
+  lines.push(line);
+  return lines;
 }

@@ -2,7 +2,7 @@ import { EXIT, type CliIo, type Command } from './io.ts';
 import { runCommand } from './run-command.ts';
 
 /** The subcommands, loaded on demand so `octolab-verify doctor` never loads the boot code; help lists them in this order. */
-const commands: Record<string, () => Promise<{ command: Command }>> = {
+export const commands: Record<string, () => Promise<{ command: Command }>> = {
   doctor: () => import('./commands/doctor.ts'),
   verify: () => import('./commands/verify.ts'),
   boot: () => import('./commands/boot.ts'),

@@ -36,6 +36,8 @@ export interface CommandSpec {
   options: readonly OptionSpec[];
   /** The exit codes this command can end with (each explained by lib/cli/exit-codes.ts). */
   exitCodes: readonly number[];
+  /** What a code means for this command, where the table's general meaning says too little. */
+  exitNotes?: Readonly<Partial<Record<number, string>>>;
   /** Positional arguments are allowed (netd's subcommand and LAB_ID, image's `build`). */
   positionals?: boolean;
 }

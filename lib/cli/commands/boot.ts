@@ -26,12 +26,17 @@ export const spec: CommandSpec = {
     { name: 'keep', type: 'boolean', description: 'Leave the VM and its lab directory in place after the marker (also KEEP=1); `octolab-verify cleanup` removes them later.' },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: `Total time for all stages (default OCTOLAB_BOOT_TIMEOUT_SECS, 60): a number of seconds from 0.001 to ${MAX_BOOT_SECONDS}, the same rule as the variable.` },
     { name: 'marker', type: 'string', value: 'TEXT', description: 'The serial line to wait for (default OCTOLAB_HELLO_MARKER, "Hello, World!"): one line of printable text.' },
-    { name: 'marker-match', type: 'string', value: 'MODE', description: 'line: the marker must be a whole line (default); contains: anywhere in a line, e.g. a "login:" prompt (the kernel\'s command-line echo never counts).' },
+    { name: 'marker-match', type: 'string', value: 'MODE', description: 'How the marker is matched: line, a whole serial line (default); contains, anywhere in a line, e.g. a "login:" prompt (the kernel\'s command-line echo never counts).' },
     { name: 'net', type: 'boolean', description: 'Attach eth0 to a TAP leased from microvm-netd (OCTOLAB_MICROVM_NETD_SOCK), released at teardown.' },
     { name: 'json', type: 'boolean', description: 'Print the result as JSON instead of text.' },
     DOTENV_OPTION,
   ],
   exitCodes: [0, 1, 64, 78, 130],
+  exitNotes: {
+    0: 'the marker was seen (and firecracker exited 0, unless kept)',
+    1: 'a stage failed; the line above names it, and everything the boot made was removed',
+    130: 'interrupted (SIGINT/SIGTERM); the lab was torn down first',
+  },
 };
 
 /** Exit code of a boot stopped by SIGINT/SIGTERM (after teardown). */

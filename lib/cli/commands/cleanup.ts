@@ -38,6 +38,10 @@ export const spec: CommandSpec = {
     DOTENV_OPTION,
   ],
   exitCodes: [0, 1, 64, 78],
+  exitNotes: {
+    0: 'done, or nothing left behind (or --dry-run)',
+    1: 'something could not be removed; the line for it says why',
+  },
 };
 
 /** What the command takes from outside; tests pass fakes. */

@@ -31,6 +31,10 @@ export const spec: CommandSpec = {
     DOTENV_OPTION,
   ],
   exitCodes: [0, 1, 2, 3, 64, 78],
+  exitNotes: {
+    0: 'no fatal check failed (the host can run labs; warnings may remain)',
+    1: 'the checks ran, but the --junit report could not be written (the closing line says so)',
+  },
 };
 
 /** What the command needs from outside; tests pass a FakeHost and a fixed clock. */

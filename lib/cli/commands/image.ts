@@ -26,6 +26,10 @@ export const spec: CommandSpec = {
     DOTENV_OPTION,
   ],
   exitCodes: [0, 1, 64, 78],
+  exitNotes: {
+    0: 'the image was built, or was already up to date',
+    1: 'the build failed (a tool missing or failing); nothing was left at PATH',
+  },
   positionals: true,
 };
 

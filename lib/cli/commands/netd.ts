@@ -35,6 +35,10 @@ export const spec: CommandSpec = {
     { name: 'timeout', type: 'string', value: 'SECONDS', subcommands: ['hello', 'ping', 'list', 'alloc', 'release', 'diag'], description: 'How long to wait for the reply (default 15).' },
   ],
   exitCodes: [0, 1, 64, 78],
+  exitNotes: {
+    0: 'the daemon answered (serve: it stopped cleanly on SIGTERM/SIGINT)',
+    1: 'the daemon refused the request or could not be reached; the message says why',
+  },
   positionals: true,
 };
 

@@ -29,6 +29,10 @@ export const spec: CommandSpec = {
     { name: 'json', type: 'boolean', description: 'Print the steps and their outcome as JSON at the end instead of a line per step.' },
   ],
   exitCodes: [0, 1, 64],
+  exitNotes: {
+    0: 'every step is done',
+    1: 'a step failed; the message says which and why',
+  },
 };
 
 /** What the command takes from outside. */

@@ -58,6 +58,11 @@ export const spec: CommandSpec = {
     { name: 'json', type: 'boolean', description: 'Print the steps and their outcome as JSON at the end instead of a line per step.' },
   ],
   exitCodes: [0, 1, 2, 64, 78],
+  exitNotes: {
+    0: 'every step is done and the doctor found nothing fatal (with --dry-run: the plan can run)',
+    1: 'a step failed (the steps after it did not run), or with --dry-run the run would stop before changing anything',
+    2: 'every step is done, but the doctor at the end found a fatal problem',
+  },
 };
 
 /** The shipped microvm-netd unit, the template of the one setup installs. */

@@ -34,6 +34,11 @@ export const spec: CommandSpec = {
     DOTENV_OPTION,
   ],
   exitCodes: [0, 1, 2, 3, 64, 78, 130],
+  exitNotes: {
+    0: 'the doctor found nothing fatal and every host suite passed',
+    1: 'a host suite failed (or wrote no report), or the doctor\'s reports could not be written',
+    130: 'interrupted (SIGINT/SIGTERM) while the host suites ran',
+  },
 };
 
 /** Runs this project's vitest on the host project, in the foreground (its output is the user's). */
