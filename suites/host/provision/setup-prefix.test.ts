@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { dir } from 'tmp-promise';
 import { describe, expect, it } from 'vitest';
 import { buildFakeArtifacts, fakeRelease } from '../../../fixtures/fake-artifacts/build-artifacts.ts';
-import { startArtifactServer } from '../../../fixtures/fake-artifacts/artifact-server.ts';
+import { startArtifactServer, type ArtifactServer } from '../../../fixtures/fake-artifacts/artifact-server.ts';
 import { runRollbackCommand } from '../../../lib/cli/commands/rollback.ts';
 import { runSetupCommand } from '../../../lib/cli/commands/setup.ts';
 import { createDownloader } from '../../../lib/host/download.ts';
@@ -19,6 +19,15 @@ const NOBODY = 65534;
 
 async function groupExists(name: string): Promise<boolean> {
   return (await execa('getent', ['group', name], { reject: false })).exitCode === 0;
+}
+
+/** Puts the fake release tarball and kernel on the local server. */
+function serveArtifacts(server: ArtifactServer) {
+  const artifacts = buildFakeArtifacts();
+  const release = fakeRelease(server.baseUrl, artifacts);
+  server.files.set(new URL(release.url).pathname, { body: artifacts.tarball });
+  server.files.set('/kernel/vmlinux-5.10.209', { body: artifacts.kernel });
+  return { artifacts, release };
 }
 
 describe('octolab-verify setup on the real host, into a temporary root prefix', () => {
@@ -34,10 +43,7 @@ describe('octolab-verify setup on the real host, into a temporary root prefix', 
       try {
         // The doctor judges access as the sudo user (nobody here): every parent must be traversable.
         await fs.chmod(temp.path, 0o755);
-        const artifacts = buildFakeArtifacts();
-        const release = fakeRelease(server.baseUrl, artifacts);
-        server.files.set(new URL(release.url).pathname, { body: artifacts.tarball });
-        server.files.set('/kernel/vmlinux-5.10.209', { body: artifacts.kernel });
+        const { artifacts, release } = serveArtifacts(server);
         const repo = path.join(temp.path, 'repo');
         await fs.mkdir(path.join(repo, 'backend'), { recursive: true, mode: 0o755 });
         const envFile = path.join(repo, 'backend/.env.local');
@@ -109,10 +115,7 @@ describe('octolab-verify setup on the real host, into a temporary root prefix', 
       let netd: ReturnType<typeof spawn> | null = null;
       try {
         await fs.chmod(temp.path, 0o755);
-        const artifacts = buildFakeArtifacts();
-        const release = fakeRelease(server.baseUrl, artifacts);
-        server.files.set(new URL(release.url).pathname, { body: artifacts.tarball });
-        server.files.set('/kernel/vmlinux-5.10.209', { body: artifacts.kernel });
+        const { artifacts, release } = serveArtifacts(server);
         const repo = path.join(temp.path, 'repo');
         await fs.mkdir(path.join(repo, 'backend'), { recursive: true });
         // A socket of the test's own: the hints must carry it, and nothing touches /run/octolab.
