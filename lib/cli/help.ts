@@ -25,7 +25,8 @@ export function renderCommandHelp(spec: CommandSpec): string {
   for (const option of options) {
     const head = `  ${optionSynopsis(option)}`;
     const text = option.subcommands ? `(${option.subcommands.join(', ')} only) ${option.description}` : option.description;
-    const aliases = option.aliases?.length ? ` Also spelled ${option.aliases.map((a) => `--${a}`).join(', ')}.` : '';
+    const unmentioned = (option.aliases ?? []).filter((a) => !option.description.includes(`--${a}`));
+    const aliases = unmentioned.length > 0 ? ` Also spelled ${unmentioned.map((a) => `--${a}`).join(', ')}.` : '';
     if (head.length + 1 > width + 2) {
       lines.push(head, ...wrapIndented(' '.repeat(width + 2), text + aliases, HELP_WIDTH));
     } else {
