@@ -8,12 +8,15 @@ import type { DoctorReport } from '../report.ts';
 import type { Format, OutputSpec } from './format-spec.ts';
 import { renderNagios } from './render-nagios.ts';
 import { renderNpd } from './render-npd.ts';
-import { renderTap } from './render-tap.ts';
 
 /** How each format is named in "… written to FILE" messages. */
 const LABELS: Record<Format, string> = { text: 'text', json: 'JSON', junit: 'JUnit', prometheus: 'Prometheus', nagios: 'Nagios', tap: 'TAP', npd: 'node-problem-detector' };
 
-/** Renders the report in one format; `text` options (colour, width, quiet, closing) apply to text only. The prometheus renderer is loaded when asked for. */
+/**
+ * Renders the report in one format; `text` options (colour, width, quiet, closing) apply to text
+ * only. The prometheus and TAP renderers are loaded when asked for (TAP's YAML blocks need the
+ * yaml package, which the doctor's start path must not load).
+ */
 export async function renderFormat(format: Format, report: DoctorReport, text: TextOptions): Promise<string> {
   switch (format) {
     case 'text':
@@ -27,7 +30,7 @@ export async function renderFormat(format: Format, report: DoctorReport, text: T
     case 'nagios':
       return renderNagios(report);
     case 'tap':
-      return renderTap(report);
+      return (await import('./render-tap.ts')).renderTap(report);
     case 'npd':
       return renderNpd(report);
   }
