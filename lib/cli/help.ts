@@ -38,9 +38,12 @@ export function renderCommandHelp(spec: CommandSpec): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** A `[...]` group (one level of brackets inside, as in `[--format NAME[:FILE]]`) with its `...`, or a word. */
+const SYNOPSIS_PIECE = /\[(?:[^[\]]|\[[^\]]*\])*\](?:\.\.\.)?|\S+/g;
+
 /** Wraps a synopsis between its `[...]` groups, never inside one. */
 function wrapSynopsis(first: string, synopsis: string): string[] {
-  const pieces = synopsis.match(/\[[^\]]*\]|\S+/g) ?? [];
+  const pieces = synopsis.match(SYNOPSIS_PIECE) ?? [];
   const pad = ' '.repeat(first.length + (synopsis.split(' ')[0]?.length ?? 0) + 1);
   const lines: string[] = [];
   let line = first;

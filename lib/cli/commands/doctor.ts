@@ -38,7 +38,7 @@ export const spec: CommandSpec = {
   exitNotes: {
     0: 'no fatal check failed (the host can run labs; warnings may remain)',
     1: 'the checks ran, but a report file (--junit, --format NAME:FILE) could not be written (the closing line says so); with --format nagios on stdout: WARNING, with npd: not ready',
-    3: '--strict, and a check warned; with --format nagios or npd on stdout: UNKNOWN, the doctor could not run (the reason is on stderr)',
+    3: '--strict, and a doctor check warned; with --format nagios or npd on stdout: UNKNOWN, the doctor could not run (the reason is on stderr)',
   },
 };
 

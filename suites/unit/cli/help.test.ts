@@ -18,8 +18,8 @@ function capture(argv: string[]) {
 }
 
 describe('every command\'s options and help', () => {
-  it('lists the commands in one order: doctor, verify, boot, netd, image, setup, rollback, cleanup', async () => {
-    expect(specs.map((s) => s.name)).toEqual(['doctor', 'verify', 'boot', 'netd', 'image', 'setup', 'rollback', 'cleanup']);
+  it('lists the commands in one order: doctor, verify, boot, netd, image, setup, rollback, cleanup, then report', async () => {
+    expect(specs.map((s) => s.name)).toEqual(['doctor', 'verify', 'boot', 'netd', 'image', 'setup', 'rollback', 'cleanup', 'report']);
     const top = capture(['--help']);
     expect(await runCli(top.io)).toBe(0);
     const listed = [...top.out().matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]);
@@ -30,7 +30,8 @@ describe('every command\'s options and help', () => {
     for (const option of spec.options) {
       expect(option.description, `--${option.name}`).toMatch(/^[A-Z(].{10,}\.$/s);
       expect(option.name).toMatch(/^[a-z][a-z0-9-]+$/);
-      if (option.type === 'string') expect(option.value, `--${option.name}`).toMatch(/^[A-Z][A-Z|_]*$/);
+      // A placeholder is capitals (NAME, SECONDS, A|B), optionally with an optional part: NAME[:FILE].
+      if (option.type === 'string') expect(option.value, `--${option.name}`).toMatch(/^[A-Z][A-Z|_]*(\[:[A-Z]+\])?$/);
     }
   });
 
@@ -47,7 +48,7 @@ describe('every command\'s options and help', () => {
     expect(help).toMatch(new RegExp(`^usage: octolab-verify ${name}`));
     const order = ['\n\n' + spec.summary.split(' ').slice(0, 3).join(' '), '\noptions:\n', '\nexit codes:\n'].map((part) => help.indexOf(part));
     expect(order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1]!))).toBe(true);
-    for (const option of spec.options) expect(help).toMatch(new RegExp(`\\n {2}${optionSynopsis(option).replace(/[|]/g, '\\|')}( |\\n)`));
+    for (const option of spec.options) expect(help).toMatch(new RegExp(`\\n {2}${optionSynopsis(option).replace(/[|[\]]/g, '\\$&')}( |\\n)`));
     expect(help).toContain('\n  --help ');
     for (const code of spec.exitCodes) expect(help).toContain(`\n  ${String(code).padEnd(5)}${(spec.exitNotes?.[code] ?? exitCodeSpec(code).meaning).split(' ').slice(0, 4).join(' ')}`);
     for (const code of Object.keys(spec.exitNotes ?? {})) expect(spec.exitCodes).toContain(Number(code));

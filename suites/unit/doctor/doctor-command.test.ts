@@ -134,9 +134,9 @@ describe('octolab-verify doctor', () => {
     expect(await runCli(captured.io)).toBe(0);
     const help = captured.stdout();
     expect(help).toMatch(/^usage: octolab-verify doctor /);
-    for (const flag of ['--json', '--junit FILE', '--strict', '--quiet', '--dotenv PATH', '--help']) expect(help).toContain(`  ${flag}`);
+    for (const flag of ['--json', '--junit FILE', '--format NAME[:FILE]', '--strict', '--quiet', '--dotenv PATH', '--help']) expect(help).toContain(`  ${flag}`);
     expect(help).toMatch(/--strict +A warning fails the run too \(exit 3\)/);
-    expect(help).toMatch(/exit codes:\n  0 +no fatal check failed[\s\S]*\n  1 +the checks ran, but the --junit report[\s\S]*\n  2 +the doctor found a fatal problem[\s\S]*\n  3 +--strict, and a doctor check warned[\s\S]*\n  64 +the command line is wrong[\s\S]*\n  78 +a setting/);
+    expect(help).toMatch(/exit codes:\n  0 +no fatal check failed[\s\S]*\n  1 +the checks ran, but a report file \(--junit, --format NAME:FILE\) could not\s+be written[\s\S]*\n  2 +the doctor found a fatal problem[\s\S]*\n  3 +--strict, and a doctor check warned[\s\S]*\n  64 +the command line is wrong[\s\S]*\n  78 +a setting/);
     const top = fakeIo(['--help']);
     await runCli(top.io);
     expect(top.stdout()).toMatch(/doctor +Check this host/);
