@@ -50,7 +50,7 @@ export const toolVariables = [
   {
     name: 'OCTOLAB_VERIFY_REQUIRE',
     default: 'unset (every missing capability is a skip with its reason)',
-    allowed: '`all`, or a comma list of root, kvm, net, users, firecracker, boot, image, systemd',
+    allowed: '`all`, or a comma list of root, kvm, net, users, firecracker, boot, image, systemd, promtool, browser',
     description: 'Capabilities this runner is meant to have: a host test that finds one missing fails instead of skipping.',
     readBy: ['verify', 'pnpm test:host'],
   },
@@ -98,6 +98,13 @@ export const toolVariables = [
     readBy: ['the test suites (suites/support/fuzz-seed.ts)'],
   },
   {
+    name: 'OCTOLAB_SOAK_ROUNDS',
+    default: '100',
+    allowed: 'a whole number of rounds, at least 1',
+    description: 'How many rounds the boot chaos soak test runs (with OCTOLAB_FUZZ_SEED, replays a failing round quickly).',
+    readBy: ['pnpm test:soak (suites/soak/boot-chaos.test.ts)'],
+  },
+  {
     name: 'NO_COLOR',
     default: 'unset',
     allowed: 'any non-empty value',
@@ -142,6 +149,10 @@ export const KNOWN_ELSEWHERE = [
   'OCTOLAB_MICROVM_VSOCK_PORT',
   'OCTOLAB_KERNEL_URL',
   'OCTOLAB_ROOTFS_URL',
+  // The CI definitions' own (ci/github, ci/gitlab): which runners run the job, which runs the fleet report.
+  'OCTOLAB_RUNNER_MATRIX',
+  'OCTOLAB_HOST_TAG',
+  'OCTOLAB_REPORT_TAG',
 ] as const;
 
 type ToolVariableName = (typeof toolVariables)[number]['name'];
