@@ -1,18 +1,17 @@
 /**
  * The project's own JSON in one key style: snake_case keys, durations in milliseconds rounded to
  * 0.1 (`*_ms`), sets as arrays and maps as objects. Renderers build their objects in camelCase as
- * the code does and pass them through here once, just before JSON.stringify.
+ * the code does and pass them through here once, just before JSON.stringify. The `tool` object and
+ * the rounding rule are lib/json-style.ts's, shared with the boot and verify JSON.
  */
+
+import { roundMs } from './json-style.ts';
 
 /** Returns `labId` → `lab_id`, `totalMs` → `total_ms`; snake_case stays as it is. */
 export function snakeCase(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
 }
 
-/** Rounds a duration in milliseconds to 0.1 ms: what a timer on a shared machine can mean. */
-export function roundMs(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
 
 /** Deep-converts a value for output: snake_case keys (a Map's keys stay as they are), `*_ms` numbers rounded, Sets as arrays. Pure. */
 export function toOutputJson(value: unknown, key = ''): unknown {

@@ -4,7 +4,7 @@
  */
 import { VerifyError, describeError } from '../errors.ts';
 import { renderOutputJson } from '../json-shape.ts';
-import { toolInfo } from '../version-info.ts';
+import { toolJson } from '../json-style.ts';
 
 /** What one step did. */
 export interface StepOutcome {
@@ -99,5 +99,5 @@ export function renderPlanError(error: unknown): string {
 export function renderPlanJson(result: PlanResult, exitCode: number): string {
   const steps = result.steps.map(({ output: _output, ...step }) => step);
   const error = result.error === null ? null : result.error instanceof VerifyError ? { code: result.error.code, message: result.error.summary, hint: result.error.hint ?? null } : { code: 'ERROR', message: describeError(result.error), hint: null };
-  return renderOutputJson({ tool: toolInfo(), ok: result.ok, exitCode, steps, error });
+  return renderOutputJson({ tool: toolJson(), ok: result.ok, exitCode, steps, error });
 }

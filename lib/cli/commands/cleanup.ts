@@ -2,7 +2,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config/index.ts';
 import { renderOutputJson } from '../../json-shape.ts';
-import { toolInfo } from '../../version-info.ts';
+import { toolJson } from '../../json-style.ts';
 import { createInstallFs } from '../../host/install-fs.ts';
 import { createIpLinks } from '../../host/ip-links.ts';
 import { createProcessTable } from '../../host/process-table.ts';
@@ -103,7 +103,7 @@ export async function runCleanupCommand(io: CliIo, args: readonly string[], deps
   }
   const ok = result?.ok ?? true;
   if (json) {
-    io.stdout.write(renderOutputJson({ tool: toolInfo(), ok, dryRun, stateDir, stateDirFound, olderThanMs: plan.olderThanMs, remove: plan.remove, kept: plan.kept, linkRoute: route, outcomes: result?.outcomes ?? null }));
+    io.stdout.write(renderOutputJson({ tool: toolJson(), ok, dryRun, stateDir, stateDirFound, olderThanMs: plan.olderThanMs, remove: plan.remove, kept: plan.kept, linkRoute: route, outcomes: result?.outcomes ?? null }));
   }
   return ok ? EXIT.ok : EXIT.failed;
 }

@@ -7,7 +7,7 @@ import { buildHelloRootfs, type HelloRootfsResult } from '../../provision/hello-
 import { EXIT, type CliIo, type Command } from '../io.ts';
 import { DOTENV_OPTION, flag, parseOptions, stringValue, usageError, type CommandSpec } from '../options.ts';
 import { loadSettings } from '../settings.ts';
-import { toolInfo } from '../../version-info.ts';
+import { toolJson } from '../../json-style.ts';
 
 /** The image command's options and help. */
 export const spec: CommandSpec = {
@@ -76,7 +76,7 @@ export async function runImageCommand(io: CliIo, args: readonly string[], host: 
   const problem = (await host.fs.stat(path.dirname(out)).catch(() => null))?.kind === 'directory' ? await reportTargetProblem(out, 'hello-rootfs.ext4') : null;
   if (problem) throw outProblem(outText !== undefined, problem);
   const result = await buildHelloRootfs({ host, out, marker: marker ?? config.helloMarker, sizeMib: size, force: flag(values, 'force') });
-  io.stdout.write(flag(values, 'json') ? `${JSON.stringify({ ...result, tool: toolInfo() }, null, 2)}\n` : renderImageResult(result));
+  io.stdout.write(flag(values, 'json') ? `${JSON.stringify({ ...result, tool: toolJson() }, null, 2)}\n` : renderImageResult(result));
   return EXIT.ok;
 }
 

@@ -4,7 +4,7 @@ import { createInstallFs } from '../../host/install-fs.ts';
 import { createRealHost } from '../../host/real-host.ts';
 import type { Host } from '../../host/types.ts';
 import { renderOutputJson } from '../../json-shape.ts';
-import { toolInfo } from '../../version-info.ts';
+import { toolJson } from '../../json-style.ts';
 import { installLayout } from '../../provision/layout.ts';
 import type { InstallFs } from '../../provision/ports.ts';
 import { planRollback } from '../../provision/rollback.ts';
@@ -64,7 +64,7 @@ export async function runRollbackCommand(io: CliIo, args: readonly string[], dep
   const json = flag(values, 'json');
   if (flag(values, 'dry-run')) {
     const heading = 'octolab-verify rollback: the plan (dry run: nothing is changed)';
-    io.stdout.write(json ? renderOutputJson({ tool: toolInfo(), ok: true, dryRun: true, plan: steps.map((step) => ({ id: step.id, title: step.title, plan: step.plan })) }) : renderPlan(heading, steps));
+    io.stdout.write(json ? renderOutputJson({ tool: toolJson(), ok: true, dryRun: true, plan: steps.map((step) => ({ id: step.id, title: step.title, plan: step.plan })) }) : renderPlan(heading, steps));
     return EXIT.ok;
   }
   const euid = deps.euid ?? process.geteuid?.() ?? -1;

@@ -22,7 +22,7 @@ import { gatherHintEnvironment } from '../../doctor/hint-environment.ts';
 import { netdStartHint } from '../../doctor/hints.ts';
 import { renderOutputJson } from '../../json-shape.ts';
 import { LAUNCHER_PATH, PACKAGE_ROOT } from '../../package-paths.ts';
-import { toolInfo } from '../../version-info.ts';
+import { toolJson } from '../../json-style.ts';
 import { DOTENV_OPTION, flag, parseOptions, stringValue, usageError, type CommandSpec } from '../options.ts';
 import { textWidth } from '../terminal.ts';
 import { planSetup, preflightSetup, type SetupDeps, type SetupOptions } from '../../provision/setup-plan.ts';
@@ -202,7 +202,7 @@ export async function runSetupCommand(io: CliIo, args: readonly string[], deps: 
   const problems = await preflightSetup(options, setupDeps.fs);
   if (options.kernel.checksumMissing) problems.unshift('no kernel checksum: pass --kernel-sha256 HEX (the sha256 of the kernel you trust) or --kernel-sha256 skip');
   if (dryRun) {
-    if (json) io.stdout.write(renderOutputJson({ tool: toolInfo(), ok: problems.length === 0, dryRun, plan: steps.map((step) => ({ id: step.id, title: step.title, plan: step.plan })), problems }));
+    if (json) io.stdout.write(renderOutputJson({ tool: toolJson(), ok: problems.length === 0, dryRun, plan: steps.map((step) => ({ id: step.id, title: step.title, plan: step.plan })), problems }));
     else {
       io.stdout.write(renderPlan('octolab-verify setup: the plan (dry run: nothing is changed)', steps));
       if (problems.length > 0) io.stdout.write(`setup would stop before changing anything:\n${problems.map((p) => `  - ${p}\n`).join('')}`);
