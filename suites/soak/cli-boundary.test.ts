@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENTED_EXIT_CODES } from '../../lib/cli/exit-codes.ts';
 import { loadCommandSpecs } from '../../lib/cli/specs.ts';
 import { variables } from '../../lib/config/variables.ts';
-import { baseEnv, errorLines, runLauncher, STACK_TRACE } from '../unit/cli/run-launcher.ts';
+import { gate } from '../support/require.ts';
+import { baseEnv, errorLines, LAUNCHER, runLauncher, STACK_TRACE } from '../unit/cli/run-launcher.ts';
 
 // The boundary property: the real CLI, spawned with random bad arguments, paths and environment
 // values, always ends within seconds with a documented exit code, at most one error line (exactly
@@ -16,12 +17,21 @@ import { baseEnv, errorLines, runLauncher, STACK_TRACE } from '../unit/cli/run-l
 const RUNS = 200;
 /** Generous for a loaded 2-core runner; a CLI that hangs (a spinning mkdir, a FIFO read) never ends. */
 const HANG_MS = 30_000;
+/**
+ * Under root the CLI runs as nobody: a random value such as --reports=/ or --junit=/etc/passwd is a
+ * bad path for a user, but root could really write there. nobody keeps every path outside the temp
+ * dir as bad as it is meant to be.
+ */
+const NOBODY = { uid: 65534, gid: 65534 };
+const asRoot = process.geteuid?.() === 0;
 
 let temp: DirectoryResult;
 let root: string;
 beforeAll(async () => {
   temp = await dir({ unsafeCleanup: true });
   root = temp.path;
+  // nobody (see NOBODY) works in here: the reports, state and image paths the runs create.
+  if (asRoot) await fs.chmod(root, 0o777);
   await fs.mkdir(path.join(root, 'a-dir'));
   await fs.writeFile(path.join(root, 'a-file'), 'x\n');
   await fs.writeFile(path.join(root, 'bad.env'), 'OCTOLAB_RUNTIME=firecracker\nthis is not\nOCTOLAB_HELLO_MARKER="open\n');
@@ -97,11 +107,15 @@ describe('the CLI boundary (property: random bad arguments, paths and environmen
   it(
     `answers ${RUNS} random bad invocations with a documented exit code, one error line and no stack trace, within seconds`,
     { timeout: RUNS * HANG_MS },
-    async () => {
+    async (ctx) => {
+      if (asRoot) {
+        const usable = await runLauncher(['--version'], { cwd: root, user: NOBODY }).catch((error: unknown) => ({ code: null, stderr: String(error) }));
+        gate(ctx, 'users', usable.code === 0 ? null : `as root this test runs the CLI as nobody, who cannot run ${LAUNCHER} (a private checkout, or node where nobody cannot reach it): ${usable.stderr.trim()}`);
+      }
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...COMMANDS), fc.array(mutation, { minLength: 1, maxLength: 3 }), async (command, mutations) => {
           const { args, env } = apply(command, mutations);
-          const result = await runLauncher(args, { cwd: root, env, timeoutMs: HANG_MS });
+          const result = await runLauncher(args, { cwd: root, env, timeoutMs: HANG_MS, ...(asRoot ? { user: NOBODY } : {}) });
           const shown = `octolab-verify ${JSON.stringify(args)} with ${JSON.stringify(Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'PATH')))}`;
           expect(result.timedOut, `${shown} did not end within ${HANG_MS} ms`).toBe(false);
           expect(`${result.stdout}\n${result.stderr}`, shown).not.toMatch(STACK_TRACE);

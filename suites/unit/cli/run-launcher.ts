@@ -31,6 +31,8 @@ export interface LaunchOptions {
   closeStdout?: boolean;
   /** Run through `node <launcher>` instead of executing the launcher (the shebang's `--` is bypassed). */
   viaNode?: boolean;
+  /** Run as this user (a root caller only): its uid and gid, with no supplementary groups. */
+  user?: { uid: number; gid: number };
 }
 
 /** The smallest environment the CLI needs: PATH, no colour, nothing of the caller's OCTOLAB_*. */
@@ -42,7 +44,7 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
 export function runLauncher(args: readonly string[], options: LaunchOptions): Promise<LauncherRun> {
   const stdio: StdioOptions = ['ignore', options.stdout ?? 'pipe', 'pipe'];
   const [file, argv] = options.viaNode ? [process.execPath, [LAUNCHER, ...args]] : [LAUNCHER, [...args]];
-  const child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? baseEnv(), stdio });
+  const child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? baseEnv(), stdio, ...options.user });
   let stdout = '';
   let stderr = '';
   if (options.closeStdout) child.stdout?.destroy();
@@ -65,7 +67,10 @@ export function runLauncher(args: readonly string[], options: LaunchOptions): Pr
 /** A Node stack frame ("    at fn (file:1:2)") or an uncaught-error dump. */
 export const STACK_TRACE = /^\s+at .+(:\d+:\d+\)?|\(native\))$|node:internal|Uncaught|\[ERR_[A-Z_]+\]/m;
 
+/** Notes that are not errors: a report file written (doctor --junit/--format, report --html/--markdown) and report's counts. */
+const NOTE = /^doctor: [\w-]+ report written to |^report: (HTML|Markdown) written to |^report: \d+ hosts?: /;
+
 /** stderr's lines that are errors: everything except `… warning: …` lines and notes about written reports. */
 export function errorLines(stderr: string): string[] {
-  return stderr.split('\n').filter((line) => line.trim() !== '' && !/^octolab-verify [a-z]+: warning: /.test(line) && !/^doctor: JUnit report written to /.test(line));
+  return stderr.split('\n').filter((line) => line.trim() !== '' && !/^octolab-verify [a-z]+: warning: /.test(line) && !NOTE.test(line));
 }
