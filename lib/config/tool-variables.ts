@@ -37,7 +37,7 @@ export const toolVariables = [
     default: 'backend/.env.local (under the working directory)',
     allowed: 'a path (relative to the working directory)',
     description: 'The env file settings are read from, and the file setup writes its block into; --dotenv PATH overrides it.',
-    readBy: ['doctor', 'verify', 'boot', 'cleanup', 'image build', 'setup', 'rollback'],
+    readBy: ['doctor', 'verify', 'boot', 'netd', 'cleanup', 'image build', 'setup', 'rollback'],
   },
   {
     name: 'KEEP',

@@ -1,4 +1,3 @@
-import { loadConfig } from '../../config/index.ts';
 import { ConfigError, UsageError } from '../../errors.ts';
 import { createIpLinks } from '../../host/ip-links.ts';
 import { createNetdServeHost } from '../../host/netd-serve-host.ts';
@@ -8,6 +7,7 @@ import { socketPathProblem, startNetdDaemon } from '../../netd/daemon.ts';
 import type { CliIo } from '../io.ts';
 import { EXIT } from '../io.ts';
 import { parseSeconds } from '../parse-args.ts';
+import { loadSettings } from '../settings.ts';
 
 /** What `netd serve` was asked to do, after parsing. */
 export interface ServeSettings {
@@ -106,7 +106,7 @@ function resolvePool(values: ServeOptionValues, config: { netdPool: string; netd
  */
 export async function resolveServeSettings(io: CliIo, values: ServeOptionValues, hint: string): Promise<ServeSettings> {
   const host = createRealHost(io.env);
-  const { config } = await loadConfig({ env: io.env, fs: host.fs, cwd: io.cwd });
+  const { config } = await loadSettings(io, 'netd', host, undefined);
   const socketPath = values.socket ?? config.netdSocket;
   const tooLong = socketPathProblem(socketPath, values.socket !== undefined ? '--socket' : 'OCTOLAB_MICROVM_NETD_SOCK (or pass --socket)');
   if (tooLong) throw values.socket !== undefined ? new UsageError({ code: 'USAGE', summary: tooLong, hint }) : new ConfigError({ code: 'CONFIG_INVALID', summary: tooLong });

@@ -1,9 +1,9 @@
 import { createRealHost } from '../../host/real-host.ts';
-import { loadConfig } from '../../config/index.ts';
 import { DEFAULT_DNS, DEFAULT_LAB_PREFIX_LEN, DEFAULT_POOL } from '../../netd/address-pool.ts';
 import { type CliIo, type Command } from '../io.ts';
 import { usageError as netdUsage, parseOptions, type CommandSpec } from '../options.ts';
 import { parseSeconds } from '../parse-args.ts';
+import { loadSettings } from '../settings.ts';
 import { isClientSubcommand, needsLabId, runNetdClient } from './netd-client.ts';
 import { resolveServeSettings, SERVE_ONLY_OPTIONS, serveNetd, type ServeOptionValues } from './netd-serve.ts';
 
@@ -47,11 +47,10 @@ export const spec: CommandSpec = {
   positionals: true,
 };
 
-/** Reads the socket default from the config only when --socket does not give it. */
+/** Reads the socket default from the config (warnings about the env file on stderr) only when --socket does not give it. */
 async function socketOf(io: CliIo, socket: string | undefined): Promise<string> {
   if (socket !== undefined) return socket;
-  const host = createRealHost(io.env);
-  const { config } = await loadConfig({ env: io.env, fs: host.fs, cwd: io.cwd });
+  const { config } = await loadSettings(io, 'netd', createRealHost(io.env), undefined);
   return config.netdSocket;
 }
 

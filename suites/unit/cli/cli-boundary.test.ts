@@ -104,6 +104,15 @@ describe.concurrent('wrong values are said, not swallowed', { timeout: 60_000 },
     expect(result.stderr).toContain(`octolab-verify doctor: warning: OCTOLAB_MICROVM_KERNAL_PATH at ${envFile}:3 is not a variable octolab-verify reads: did you mean OCTOLAB_MICROVM_KERNEL_PATH?`);
     expect(JSON.parse(result.stdout)).toMatchObject({ runtime: 'firecracker', config_sources: { OCTOLAB_RUNTIME: `${envFile}:1 (OCTOLAB_RUNTIME)` } });
   });
+
+  it('netd reads the env file the same way: a malformed line is a warning, and its socket setting still counts', async () => {
+    const envFile = path.join(cwd, 'netd.env');
+    const socket = path.join(cwd, 'no-netd.sock');
+    await fs.writeFile(envFile, `not an assignment\nOCTOLAB_MICROVM_NETD_SOCK=${socket}\n`);
+    const result = await run(['netd', 'ping', '--timeout', '2'], { OCTOLAB_ENV_FILE: envFile });
+    expect(result.stderr).toContain(`octolab-verify netd: warning: ${envFile}:1: expected KEY=VALUE, got "not an assignment" (line ignored; the rest of the file was read)`);
+    expectOneLine(result, 1, new RegExp(`^octolab-verify netd: .*${socket.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
 });
 
 describe.concurrent('output that cannot be written', { timeout: 60_000 }, () => {
