@@ -150,7 +150,7 @@ describe('the netd check against a real unix socket', () => {
     const host = hostAsRoot();
     const missing = await check(host, socketPath, 'octolab');
     expect(missing).toMatchObject({ ok: false, severity: 'fatal', details: `netd socket not found: ${socketPath}` });
-    expect(missing.hint).toMatch(/start netd/);
+    expect(missing.hint).toMatch(/^microvm-netd is not running: .*`[^`]*netd serve/);
     await fs.writeFile(socketPath, '');
     expect(await check(host, socketPath, 'octolab')).toMatchObject({ ok: false, details: `netd path exists but is not a socket: ${socketPath} is a regular file` });
   });

@@ -160,7 +160,8 @@ describe('boot --net', { timeout: 60_000 }, () => {
       expect(report.network).toMatchObject({ bridge: 'br-octonet', design: 'shared-bridge', netmask: '255.255.0.0', kernel_ip_arg: expect.stringMatching(/^ ip=10\.200\.\d+\.\d+::10\.200\.0\.1:255\.255\.0\.0::eth0:none$/), guest_mac: expect.stringMatching(/^AA:FC:00:[0-9A-F]{2}:[0-9A-F]{2}:[0-9A-F]{2}$/) });
       const text = await execa(process.execPath, [BIN, 'boot', '--net'], { cwd: sandbox.root, env, extendEnv: false, reject: false, timeout: 60_000 });
       expect(text.exitCode, text.stderr).toBe(0);
-      expect(text.stdout.split('\n')[0]).toMatch(/\(lab [0-9a-f-]{36}, firecracker 1\.7\.0, rootfs \S+, tap otp[0-9a-f]{10} on br-octonet \(shared-bridge\), guest 10\.200\.\d+\.\d+\/255\.255\.0\.0 via 10\.200\.0\.1, MAC AA:FC:00:/);
+      // One line per stage as it passes, then the verdict with the facts (the network among them).
+      expect(text.stdout.split('\n').find((line) => line.startsWith('boot passed in '))).toMatch(/\(lab [0-9a-f-]{36}, firecracker 1\.7\.0, rootfs \S+, tap otp[0-9a-f]{10} on br-octonet \(shared-bridge\), guest 10\.200\.\d+\.\d+\/255\.255\.0\.0 via 10\.200\.0\.1, MAC AA:FC:00:/);
       expect(await residueOf(sandbox.stateDir)).toEqual([]);
     } finally {
       const stopped = await netd.stop();

@@ -23,24 +23,24 @@ describe('octolab-verify netd arguments', () => {
     ['no subcommand', [], /needs a subcommand/],
     ['an unknown subcommand', ['frob'], /unknown netd subcommand "frob"/],
     ...['constructor', 'toString', '__proto__', 'hasOwnProperty'].map((name) => [`the Object.prototype name ${name}`, [name, '--json'], new RegExp(`unknown netd subcommand "${name}"`)] as [string, string[], RegExp]),
-    ['a timeout in hex', ['ping', '--socket', '/x.sock', '--timeout', '0x10'], /--timeout must be a positive number of seconds .*got "0x10"/],
-    ['a timeout longer than a timer keeps', ['ping', '--socket', '/x.sock', '--timeout', '3000000'], /from 0.001 to 2147483, got "3000000"/],
-    ['a request timeout that rounds to 0 ms', ['serve', '--socket', '/x.sock', '--group', 'g', '--request-timeout', '0.0001'], /--request-timeout must be a positive number/],
+    ['a timeout in hex', ['ping', '--socket', '/x.sock', '--timeout', '0x10'], /--timeout must be a number of seconds .*got "0x10"/],
+    ['a timeout longer than a timer keeps', ['ping', '--socket', '/x.sock', '--timeout', '3000000'], /from 0.001 to 2147483 .*got "3000000"/],
+    ['a request timeout that rounds to 0 ms', ['serve', '--socket', '/x.sock', '--group', 'g', '--request-timeout', '0.0001'], /--request-timeout must be a number of seconds from 0.001/],
     ['alloc without a lab id', ['alloc', '--socket', '/x.sock'], /netd alloc needs a LAB_ID/],
     ['ping with an extra argument', ['ping', 'extra', '--socket', '/x.sock'], /unexpected argument "extra"/],
     ['a serve option on a client call', ['ping', '--group', 'g', '--socket', '/x.sock'], /--group only apply to netd serve/],
     ['serve with an argument', ['serve', 'now', '--socket', '/x.sock', '--group', 'g'], /netd serve takes no arguments/],
     ['serve with a non-numeric tap owner', ['serve', '--socket', '/x.sock', '--group', 'g', '--tap-owner', 'nobody'], /--tap-owner must be a numeric uid/],
     ['serve with a namespace name that is a path', ['serve', '--socket', '/x.sock', '--group', 'g', '--netns', '../../proc/1/ns/net'], /--netns must be a network namespace name/],
-    ['serve with a zero request timeout', ['serve', '--socket', '/x.sock', '--group', 'g', '--request-timeout', '0'], /--request-timeout must be a positive number/],
-    ['an unknown option', ['ping', '--sockets', '/x.sock'], /Unknown option '--sockets'/],
+    ['serve with a zero request timeout', ['serve', '--socket', '/x.sock', '--group', 'g', '--request-timeout', '0'], /--request-timeout must be a number of seconds from 0.001/],
+    ['an unknown option', ['ping', '--sockets', '/x.sock'], /unknown option --sockets/],
     ...['0', '4097', '1e2', ' 8', ''].map((value) => [`serve with --max-connections ${JSON.stringify(value)}`, ['serve', '--socket', '/x.sock', '--group', 'g', '--max-connections', value], /--max-connections must be a whole number from 1 to 4096/] as [string, string[], RegExp]),
     ['--max-connections on a client call', ['ping', '--socket', '/x.sock', '--max-connections', '8'], /--max-connections only apply to netd serve/],
   ])('refuses %s with a usage error naming the problem', async (_label, args, message) => {
     const error = await command.run(io(), args).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).summary).toMatch(message);
-    expect((error as UsageError).hint).toMatch(/usage: octolab-verify netd serve/);
+    expect((error as UsageError).hint).toMatch(/see `octolab-verify netd --help`/);
   });
 });
 
