@@ -111,6 +111,7 @@ describe('octolab-verify setup on the real host, into a temporary root prefix', 
     { tags: ['root', 'users', 'slow'], timeout: 240_000 },
     async (ctx) => {
       requireRoot(ctx);
+      requireTools(ctx, 'users', ['groupadd', 'groupdel']);
       const group = `ovthint${randomBytes(3).toString('hex')}`;
       const temp = await dir({ unsafeCleanup: true });
       const server = await startArtifactServer();

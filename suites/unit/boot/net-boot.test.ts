@@ -136,7 +136,7 @@ describe('boot --net', { timeout: 60_000 }, () => {
       });
       const text = await execa(process.execPath, [BIN, 'boot', '--net'], { cwd: sandbox.root, env, extendEnv: false, reject: false, timeout: 60_000 });
       expect(text.exitCode, text.stderr).toBe(0);
-      expect(text.stdout.split('\n')[0]).toMatch(/tap otp[0-9a-f]{10} on obr[0-9a-f]{10} \(per-lab\), guest 10\.\d+\.\d+\.2\/255\.255\.255\.0 via 10\.\d+\.\d+\.1, MAC AA:FC:00:/);
+      expect(text.stdout.split('\n').find((line) => line.startsWith('boot passed in '))).toMatch(/tap otp[0-9a-f]{10} on obr[0-9a-f]{10} \(per-lab\), guest 10\.\d+\.\d+\.2\/255\.255\.255\.0 via 10\.\d+\.\d+\.1, MAC AA:FC:00:/);
       expect(await residueOf(sandbox.stateDir)).toEqual([]);
     } finally {
       const stopped = await netd.stop();
