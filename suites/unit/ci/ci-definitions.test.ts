@@ -91,6 +91,17 @@ describe('the GitHub Actions workflow', () => {
     expect(stepNamed(steps, /^Host suites/).run).toBe('ci/as-root.sh pnpm test:host');
   });
 
+  it('kvm-host-suites: runs the unit, host and soak projects, and its verdict and summary count all three', async () => {
+    const steps = (await workflow()).jobs['kvm-host-suites']!.steps;
+    const [unit, host, soak] = [/^Unit suites/, /^Host suites/, /^Soak suites/].map((name) => stepNamed(steps, name));
+    expect(unit!.run).toBe('pnpm test:unit');
+    // As root, the soak's boot chaos also runs `boot --net` through microvm-netd; with the require switch on it must.
+    expect(soak!.run).toBe('ci/as-root.sh pnpm test:soak');
+    expect(steps.indexOf(host!)).toBeLessThan(steps.indexOf(soak!));
+    expect(stepNamed(steps, /^Verdict/).run).toContain('steps.soak.outcome');
+    expect(stepNamed(steps, /^Summary/).run).toContain('--expect unit,host,soak,doctor');
+  });
+
   it.each(['kvm-host-suites', 'hosted-kvm'])('%s: always collects boot logs, cleans up, and uploads one artifact per host — in that order', async (name) => {
     const steps = (await workflow()).jobs[name]!.steps;
     const collect = stepNamed(steps, /^Collect/);
@@ -204,13 +215,15 @@ describe('the GitLab CI jobs', () => {
     expect(file.variables).toMatchObject({ OCTOLAB_VERIFY_REQUIRE: 'all' });
   });
 
-  it('installs, runs the doctor into files, the unit and host suites, and fails when one failed', async () => {
+  it('installs, runs the doctor into files, the unit, host and soak suites, and fails when one failed', async () => {
     const job = (await gitlab())['microvm-verify'];
     expect(job.before_script).toEqual(expect.arrayContaining(['npm i -g pnpm@10.34.9', 'pnpm install --frozen-lockfile']));
     const script = (job.script as string[]).join('\n');
     expect(script).toContain('doctor --format json:reports/doctor.json --format junit:reports/junit-doctor.xml --format prometheus:reports/doctor.prom --format text');
     expect(script).toContain('ci/as-root.sh pnpm test:host');
-    expect(script).toMatch(/test "\$doctor_rc" -eq 0 && test "\$unit_rc" -eq 0 && test "\$host_rc" -eq 0 && test "\$boot_rc" -eq 0\s*$/);
+    expect(script).toContain('ci/as-root.sh pnpm test:soak');
+    expect(script).toContain('--expect unit,host,soak,doctor');
+    expect(script).toMatch(/test "\$doctor_rc" -eq 0 && test "\$unit_rc" -eq 0 && test "\$host_rc" -eq 0 && test "\$soak_rc" -eq 0 && test "\$boot_rc" -eq 0\s*$/);
   });
 
   it('always collects logs and cleans up in after_script, keeps this host\'s reports under hosts/, and publishes artifacts when: always', async () => {
