@@ -81,7 +81,7 @@ export async function runBootCommand(io: CliIo, args: readonly string[], deps: B
 
 /** Prints each stage as it ends, with its time (live display on a terminal). */
 function showProgress(io: CliIo, event: StepEvent): void {
-  if (event.type === 'step-end') io.stdout.write(`${renderStageLine({ ...event, status: event.ok ? 'passed' : 'failed' })}\n`);
+  if (event.type === 'step-end') io.stdout.write(`${renderStageLine(event)}\n`);
 }
 
 function exitCodeOf(io: CliIo, result: BootResult): number {
