@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { errnoOf } from '../errors.ts';
 import { hintForFault } from './api-hints.ts';
 import type { ActionType, BootSource, Drive, InstanceInfo, LoggerConfig, MachineConfiguration, NetworkInterface } from './api-types.ts';
@@ -60,7 +60,7 @@ function send(agent: http.Agent, socketPath: string, method: string, path: strin
     // servername '' (no TLS here; the agent reads it although the types omit it) spares the agent's
     // net.isIP('localhost'), whose IPv6 pattern takes ~10 ms to compile on a process's first request.
     const options: http.RequestOptions & { servername: string } = { agent, socketPath, method, path, headers, signal, servername: '' };
-    const request = http.request(options, (response) => {
+    const request = process.getBuiltinModule('node:http').request(options, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }));
@@ -74,9 +74,11 @@ function send(agent: http.Agent, socketPath: string, method: string, path: strin
 /**
  * Creates an API client on the unix socket: node:http over one keep-alive connection, one request
  * at a time (undici's Client took ~0.1 s to load on every boot); bodies always go with Content-Length.
+ * node:http (with node:net) loads on the first client made, not when this module is imported: the
+ * boot makes its client while firecracker starts, off the path before the spawn.
  */
 export function createFirecrackerApi(options: FirecrackerApiOptions): FirecrackerApi {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = new (process.getBuiltinModule('node:http').Agent)({ keepAlive: true, maxSockets: 1 });
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   async function raw(method: string, path: string, body?: string, call: CallOptions = {}): Promise<ApiResponse> {

@@ -9,7 +9,6 @@ import type { StepEvent } from '../../firecracker/run-steps.ts';
 import type { MarkerMatch } from '../../firecracker/serial-lines.ts';
 import { createRealHost } from '../../host/real-host.ts';
 import type { Host } from '../../host/types.ts';
-import { createNetdClient } from '../../netd/client.ts';
 import { EXIT, type CliIo, type Command } from '../io.ts';
 import { parseCommandArgs, parseSeconds } from '../parse-args.ts';
 
@@ -63,7 +62,8 @@ export async function runBootCommand(io: CliIo, args: readonly string[], deps: B
   const { config } = await loadConfig({ env: io.env, fs: host.fs, cwd: io.cwd, envFile: values['env-file'] });
   const keep = values.keep === true || TRUTHY.has((io.env.KEEP ?? '').trim().toLowerCase());
   const live = Boolean(io.stdout.isTTY) && !values.json;
-  const netd = values.net ? createNetdLease(createNetdClient({ sockets: host.sockets, socketPath: config.netdSocket, timeoutMs: 10_000 })) : undefined;
+  // The netd client loads only for --net: a boot without a network does not pay for it before the spawn.
+  const netd = values.net ? createNetdLease((await import('../../netd/client.ts')).createNetdClient({ sockets: host.sockets, socketPath: config.netdSocket, timeoutMs: 10_000 })) : undefined;
 
   const result = await bootMicroVm({
     inputs: bootInputsFromConfig(config, { marker: values.marker ?? config.helloMarker, markerMatch: match as MarkerMatch, env: io.env }),
