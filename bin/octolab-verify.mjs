@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// `node --`: Node 20 reads --env-file anywhere on its command line, even after the script name;
+// after `--` it leaves the script's arguments alone (lib/cli/options.ts, DOTENV_OPTION).
 // Launcher: runs the CLI from its build (dist/octolab-verify.js, plain JavaScript), rebuilding it
 // first if a source changed since (scripts/built.mjs), so a stale build never runs.
 import { loadBuilt } from '../scripts/built.mjs';
@@ -38,6 +40,10 @@ try {
     signal: controller.signal,
   });
 } catch (error) {
-  console.error(error);
+  // Last resort (runCli turns every command's failure into one line): one line here too; the
+  // stack only with OCTOLAB_VERIFY_DEBUG=1.
+  const message = String(error?.message ?? error).split('\n')[0];
+  process.stderr.write(`octolab-verify: internal error: ${message}; run again with OCTOLAB_VERIFY_DEBUG=1 for the stack trace and report it\n`);
+  if (/^(1|true|yes|on)$/i.test(process.env.OCTOLAB_VERIFY_DEBUG ?? '')) process.stderr.write(`${error?.stack ?? error}\n`);
   process.exitCode = 1;
 }

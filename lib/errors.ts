@@ -99,3 +99,53 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
   return String(error);
 }
+
+/** What the common errno names mean, for messages people read. */
+const ERRNO_TEXT: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a path component is not a directory',
+  EEXIST: 'already exists',
+  ENOENT: 'no such file or directory',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many levels of symbolic links',
+  EIO: 'input/output error',
+  EBUSY: 'device or resource busy',
+  EPIPE: 'the reader closed the pipe',
+  EMFILE: 'too many open files',
+  EXDEV: 'not on the same file system',
+  EINVAL: 'invalid argument',
+};
+
+/** Returns "EACCES (permission denied)" for a known errno, the name alone otherwise. */
+export function describeErrno(errno: string): string {
+  const text = ERRNO_TEXT[errno];
+  return text ? `${errno} (${text})` : errno;
+}
+
+/** Joins a possibly multi-line text into one line ("a\n  b" → "a; b"). */
+export function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join('; ')
+    .replace(/:;/g, ':');
+}
+
+/**
+ * Renders an error as the one line a person sees: what failed, the underlying reason when it adds
+ * something, and what to do. Captured output is left to --debug (OCTOLAB_VERIFY_DEBUG).
+ */
+export function renderErrorLine(error: VerifyError): string {
+  const parts = [oneLine(error.summary)];
+  const errno = error instanceof HostError ? error.errno : undefined;
+  if (errno && ERRNO_TEXT[errno] && !parts[0]!.includes(ERRNO_TEXT[errno]!)) parts[0] = parts[0]!.replace(new RegExp(`\\b${errno}\\b`), describeErrno(errno));
+  if (error.reason && !error.summary.includes(error.reason) && !(error instanceof HostError)) parts.push(`(${oneLine(error.reason)})`);
+  const line = parts.join(' ');
+  return error.hint ? `${line}; ${oneLine(error.hint)}` : line;
+}

@@ -1,3 +1,5 @@
+import type { CommandSpec } from './options.ts';
+
 /** Where a command reads its inputs and writes its outputs; the CLI never touches process.* itself. */
 export interface CliIo {
   argv: readonly string[];
@@ -9,20 +11,23 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-/** One subcommand: its name, a one-line summary, its usage text, and what it does. */
+/** One subcommand: its name, a one-line summary, its options and help as data, and what it does. */
 export interface Command {
   name: string;
   summary: string;
-  usage: string;
+  /** Options, help text and exit codes (lib/cli/options.ts); `--help` renders it. */
+  spec: CommandSpec;
   /** Runs with the arguments after the command name; returns the exit code. */
   run(io: CliIo, args: readonly string[]): Promise<number>;
 }
 
-/** Exit codes shared by every command. */
+/** Exit codes shared by every command (each explained in lib/cli/exit-codes.ts). */
 export const EXIT = {
   ok: 0,
   failed: 1,
   fatal: 2,
+  strict: 3,
   usage: 64,
   config: 78,
+  interrupted: 130,
 } as const;

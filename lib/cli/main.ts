@@ -1,7 +1,7 @@
-import { ConfigError, UsageError, VerifyError } from '../errors.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { COMMAND_TABLE, findCommand } from './command-table.ts';
 import { EXIT, type CliIo } from './io.ts';
+import { runCommand } from './run-command.ts';
 
 const USAGE = `usage: octolab-verify <command> [options]
 
@@ -29,23 +29,9 @@ export async function runCli(io: CliIo): Promise<number> {
   }
   const entry = findCommand(name);
   if (!entry) {
-    io.stderr.write(`octolab-verify: unknown command "${name}"\n\n${renderHelp()}`);
+    io.stderr.write(`octolab-verify: unknown command ${JSON.stringify(name)}; see \`octolab-verify --help\` for the commands\n`);
     return EXIT.usage;
   }
   const { command } = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n`);
-    return EXIT.ok;
-  }
-  try {
-    return await command.run(io, rest);
-  } catch (error) {
-    if (error instanceof VerifyError) {
-      io.stderr.write(`octolab-verify ${name}: ${error.message}\n`);
-      if (error instanceof UsageError) return EXIT.usage;
-      if (error instanceof ConfigError) return EXIT.config;
-      return EXIT.failed;
-    }
-    throw error;
-  }
+  return runCommand(io, command, rest);
 }

@@ -10,32 +10,55 @@ export interface EnvFileEntry {
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** An env file read leniently: what could be read, and one problem per line that could not. */
+export interface EnvFileRead {
+  entries: EnvFileEntry[];
+  /** Each malformed line as a ConfigError naming file:line (the line was ignored). */
+  problems: ConfigError[];
+}
+
 /**
  * Parses dotenv text as the backend and the seed's scripts write it: `KEY=VALUE`, optional
  * `export `, `#` comments, single quotes (literal), double quotes (\n, \", \\ escapes).
- * A malformed line is a ConfigError naming the file and line; later assignments win.
+ * A malformed line is reported (file:line) and skipped; the other lines still count; later
+ * assignments win.
  */
-export function parseEnvFile(text: string, file: string): EnvFileEntry[] {
+export function readEnvText(text: string, file: string): EnvFileRead {
   const entries: EnvFileEntry[] = [];
+  const problems: ConfigError[] = [];
   const lines = text.split(/\r?\n/);
   for (let index = 0; index < lines.length; index++) {
     const lineNo = index + 1;
-    const raw = lines[index] ?? '';
-    const trimmed = raw.trim();
+    const trimmed = (lines[index] ?? '').trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const body = trimmed.startsWith('export ') ? trimmed.slice(7).trimStart() : trimmed;
     const eq = body.indexOf('=');
     const key = eq > 0 ? body.slice(0, eq).trim() : '';
     if (!KEY.test(key)) {
-      throw new ConfigError({
-        code: 'CONFIG_INVALID',
-        summary: `${file}:${lineNo}: expected KEY=VALUE, got ${JSON.stringify(truncate(trimmed))}`,
-        hint: `Fix or remove line ${lineNo} of ${file}; keys are letters, digits and underscores.`,
-      });
+      problems.push(
+        new ConfigError({
+          code: 'CONFIG_INVALID',
+          summary: `${file}:${lineNo}: expected KEY=VALUE, got ${JSON.stringify(truncate(trimmed))}`,
+          hint: `Fix or remove line ${lineNo} of ${file}; keys are letters, digits and underscores.`,
+        }),
+      );
+      continue;
     }
-    entries.push({ key, value: parseValue(body.slice(eq + 1), file, lineNo, key), file, line: lineNo });
+    try {
+      entries.push({ key, value: parseValue(body.slice(eq + 1), file, lineNo, key), file, line: lineNo });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error);
+    }
   }
-  return entries;
+  return { entries, problems };
+}
+
+/** Parses dotenv text strictly: the first malformed line is a ConfigError naming file:line. */
+export function parseEnvFile(text: string, file: string): EnvFileEntry[] {
+  const read = readEnvText(text, file);
+  if (read.problems[0]) throw read.problems[0];
+  return read.entries;
 }
 
 function parseValue(rest: string, file: string, line: number, key: string): string {

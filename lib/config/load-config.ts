@@ -1,7 +1,9 @@
 import path from 'node:path';
-import { ConfigError, errnoOf } from '../errors.ts';
+import { ConfigError, UsageError, VerifyError, describeErrno, errnoOf } from '../errors.ts';
 import type { HostFs } from '../host/types.ts';
-import { parseEnvFile, type EnvFileEntry } from './env-file.ts';
+import { closestName } from './did-you-mean.ts';
+import { readEnvText, type EnvFileEntry } from './env-file.ts';
+import { KNOWN_ELSEWHERE, toolVariables } from './tool-variables.ts';
 import { ValueRejected, variables, type Config } from './variables.ts';
 
 /** Where a config value came from, for messages and for `doctor --json`. */
@@ -15,12 +17,24 @@ export interface LoadedConfig {
   config: Config;
   sources: Record<keyof Config, ValueSource>;
   envFile: { path: string; found: boolean };
+  /**
+   * What was read but not used, one line each: a malformed env-file line (file:line, skipped) and
+   * an OCTOLAB_ name that is close to a known one ("did you mean"). The commands print them.
+   */
+  warnings: string[];
 }
+
+/** Every variable name this project (or a neighbour it knows of) reads. */
+export const KNOWN_NAMES: ReadonlySet<string> = new Set([
+  ...Object.values(variables).flatMap((spec) => [spec.name, ...(spec.legacy ?? [])]),
+  ...toolVariables.map((v) => v.name),
+  ...KNOWN_ELSEWHERE,
+]);
 
 /** Inputs to loadConfig. */
 export interface LoadConfigOptions {
   env: Readonly<Record<string, string | undefined>>;
-  fs: Pick<HostFs, 'readText'>;
+  fs: Pick<HostFs, 'readText' | 'stat'>;
   /** Path to backend/.env.local; default OCTOLAB_ENV_FILE, else backend/.env.local under cwd. */
   envFile?: string;
   cwd?: string;
@@ -36,11 +50,16 @@ export const DEFAULT_ENV_FILE = 'backend/.env.local';
  */
 export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
   const cwd = options.cwd ?? process.cwd();
-  const explicit = options.envFile ?? options.env.OCTOLAB_ENV_FILE;
+  if (options.envFile === '') throw new UsageError({ code: 'USAGE', summary: '--dotenv needs a path, got an empty string', hint: 'Pass --dotenv PATH, or leave it out to use OCTOLAB_ENV_FILE or backend/.env.local.' });
+  // An empty OCTOLAB_ENV_FILE counts as unset, as an empty variable does in the seed's scripts.
+  const explicit = options.envFile ?? (options.env.OCTOLAB_ENV_FILE || undefined);
   const envFilePath = path.resolve(cwd, explicit ?? DEFAULT_ENV_FILE);
-  const fileEntries = await readEnvFile(options.fs, envFilePath, explicit !== undefined);
+  const read = await readEnvFile(options.fs, envFilePath, options.envFile !== undefined ? 'flag' : explicit !== undefined ? 'env' : 'default');
+  const fileEntries = read?.entries ?? null;
   const fromFile = new Map<string, EnvFileEntry>();
   for (const entry of fileEntries ?? []) fromFile.set(entry.key, entry);
+  const warnings = (read?.problems ?? []).map((problem) => `${problem.summary} (line ignored; the rest of the file was read): ${problem.hint}`);
+  warnings.push(...misspelt(options.env, fileEntries ?? []));
 
   const config = {} as Record<string, unknown>;
   const sources = {} as Record<string, ValueSource>;
@@ -72,7 +91,23 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     config: config as Config,
     sources: sources as LoadedConfig['sources'],
     envFile: { path: envFilePath, found: fileEntries !== null },
+    warnings,
   };
+}
+
+/** One warning per OCTOLAB_ name (environment or env file) that is a likely typo of a known one. */
+function misspelt(env: LoadConfigOptions['env'], entries: readonly EnvFileEntry[]): string[] {
+  const found: Array<{ name: string; where: string }> = [
+    ...Object.keys(env).map((name) => ({ name, where: 'in the environment' })),
+    ...entries.map((entry) => ({ name: entry.key, where: `at ${entry.file}:${entry.line}` })),
+  ];
+  const warnings: string[] = [];
+  for (const { name, where } of found) {
+    if (!/^octolab_/i.test(name) || KNOWN_NAMES.has(name)) continue;
+    const suggestion = closestName(name, KNOWN_NAMES);
+    if (suggestion) warnings.push(`${name} ${where} is not a variable octolab-verify reads: did you mean ${suggestion}? (it is ignored until renamed)`);
+  }
+  return warnings;
 }
 
 function lookup(
@@ -98,21 +133,34 @@ export function describeSource(source: ValueSource): string {
   return 'default';
 }
 
-async function readEnvFile(fs: Pick<HostFs, 'readText'>, file: string, required: boolean): Promise<EnvFileEntry[] | null> {
+const KIND_WORDS: Record<string, string> = { directory: 'a directory', fifo: 'a FIFO (reading it would wait for a writer)', 'char-device': 'a character device', 'block-device': 'a block device', socket: 'a socket' };
+
+/** An env file larger than this is not an env file (a device, a log): refused rather than read. */
+export const MAX_ENV_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Reads the env file: a missing default file is no file; anything else that is not a readable
+ * regular file (a directory, a FIFO that would block, a device, a huge file) is refused with a
+ * message naming where the path came from: --dotenv → UsageError (64), the environment → ConfigError (78).
+ */
+async function readEnvFile(fs: Pick<HostFs, 'readText' | 'stat'>, file: string, from: 'flag' | 'env' | 'default'): Promise<ReturnType<typeof readEnvText> | null> {
+  const how = from === 'flag' ? 'given with --dotenv' : from === 'env' ? 'named by OCTOLAB_ENV_FILE' : '(the default env file)';
+  const fix = from === 'flag' ? 'pass an existing env file with --dotenv PATH, or leave it out to use OCTOLAB_ENV_FILE or backend/.env.local' : from === 'env' ? 'point OCTOLAB_ENV_FILE at an existing env file, or unset it to use backend/.env.local' : `fix or remove ${file}, or pass another one with --dotenv PATH`;
+  const refuse = (why: string, cause?: unknown) => {
+    const parts = { code: 'CONFIG_FILE_UNREADABLE', summary: `cannot read the env file ${file} ${how}: ${why}`, hint: `${fix[0]!.toUpperCase()}${fix.slice(1)}.`, cause };
+    return from === 'flag' ? new UsageError(parts) : new ConfigError(parts);
+  };
   let text: string;
   try {
+    const info = await fs.stat(file);
+    if (info.kind !== 'file') throw refuse(`it is ${KIND_WORDS[info.kind] ?? `a ${info.kind}`}, not a file`);
+    if (info.size > MAX_ENV_FILE_BYTES) throw refuse(`it holds ${info.size} bytes, more than an env file's ${MAX_ENV_FILE_BYTES}`);
     text = await fs.readText(file);
   } catch (error) {
+    if (error instanceof VerifyError && error.code === 'CONFIG_FILE_UNREADABLE') throw error;
     const errno = errnoOf((error as Error).cause) ?? errnoOf(error);
-    if (errno === 'ENOENT' && !required) return null;
-    throw new ConfigError({
-      code: 'CONFIG_FILE_UNREADABLE',
-      summary: `cannot read env file ${file}: ${errno ?? (error as Error).message}`,
-      hint: required
-        ? 'Pass an existing file with --env-file or OCTOLAB_ENV_FILE, or unset it to use backend/.env.local.'
-        : `Check the permissions of ${file}.`,
-      cause: error,
-    });
+    if ((errno === 'ENOENT' || errno === 'ENOTDIR') && from === 'default') return null;
+    throw refuse(errno ? describeErrno(errno) : (error as Error).message, error);
   }
-  return parseEnvFile(text, file);
+  return readEnvText(text, file);
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.ts';
 import type { Host, Identity } from '../host/types.ts';
 import type { WslDetection } from '../host/wsl.ts';
+import type { HintEnvironment } from './hint-environment.ts';
 
 /** How bad a failed check is; upstream's values, kept as they are for JSON consumers. */
 export type Severity = 'info' | 'warn' | 'fatal';
@@ -27,6 +28,8 @@ export interface CheckContext {
   wsl: WslDetection;
   /** The user whose access is judged (the invoking user under sudo). */
   identity: Identity;
+  /** How commands run on this host, so hints print commands that work here (default: DEFAULT_HINT_ENVIRONMENT). */
+  hintEnvironment?: HintEnvironment;
   /** Results of the checks listed in `requires`, by id (checks may run concurrently, so nothing else is promised). */
   results: ReadonlyMap<string, CheckResult>;
 }

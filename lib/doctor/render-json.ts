@@ -1,3 +1,4 @@
+import { toolJson, type ToolJson } from '../json-style.ts';
 import type { DoctorCheckEntry, DoctorReport } from './report.ts';
 
 /** One check as JSON: upstream's `{name, ok, severity, details, hint}` first, then the additions. */
@@ -20,6 +21,8 @@ export interface DoctorJson {
   host: Record<string, string>;
   config_sources: Record<string, string>;
   duration_ms: number;
+  /** Which tool (and version) wrote the report; an addition, after upstream's fields. */
+  tool: ToolJson;
 }
 
 /** Returns the JSON object of a report, fields in upstream's order. Pure. */
@@ -47,6 +50,7 @@ export function toDoctorJson(report: DoctorReport): DoctorJson {
     host: { ...report.host },
     config_sources: { ...report.config_sources },
     duration_ms: report.duration_ms,
+    tool: toolJson(),
   };
 }
 

@@ -1,4 +1,5 @@
 import { renderJUnit, type JUnitCase } from '../junit/junit-xml.ts';
+import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import type { DoctorCheckEntry, DoctorReport } from './report.ts';
 
 /** The JUnit classname of every doctor case. */
@@ -7,7 +8,7 @@ export const DOCTOR_JUNIT_CLASS = 'octolab-verify doctor';
 /**
  * Renders the report as JUnit XML: one testcase per check (fatal → failure, warn → passed with
  * the warning in system-out, skipped → skipped with its reason); host facts, summary and exit
- * code as suite properties. Pure.
+ * code, and the tool's name and version as suite properties. Pure.
  */
 export function renderDoctorJUnit(report: DoctorReport): string {
   const properties: Record<string, string> = {
@@ -17,6 +18,8 @@ export function renderDoctorJUnit(report: DoctorReport): string {
     exit_code: String(report.exit_code),
     strict: String(report.strict),
     runtime: report.runtime,
+    tool_name: TOOL_NAME,
+    tool_version: TOOL_VERSION,
   };
   return renderJUnit('octolab-verify doctor', [
     { name: 'doctor', time: report.duration_ms / 1000, properties, cases: report.checks.map(toCase) },

@@ -6,6 +6,7 @@ import type { Host, Identity } from '../host/types.ts';
 import { detectWsl, type WslDetection } from '../host/wsl.ts';
 import type { Check, CheckContext, CheckResult } from './check.ts';
 import { allChecks } from './checks/index.ts';
+import type { HintEnvironment } from './hint-environment.ts';
 import { hints } from './hints.ts';
 import { buildDoctorReport, type DoctorCheckEntry, type DoctorReport } from './report.ts';
 import { clip } from './verdict.ts';
@@ -36,6 +37,8 @@ export interface RunDoctorOptions {
   schedule?: 'concurrent' | 'sequential';
   clock?: DoctorClock;
   checkTimeoutMs?: number;
+  /** How commands run here, for the hints (the CLI gathers it; default: DEFAULT_HINT_ENVIRONMENT). */
+  hintEnvironment?: HintEnvironment;
   /** Replaces gatherHostFacts (golden tests pin the facts). */
   gatherFacts?: (host: Host, config: Config) => Promise<HostFacts>;
 }
@@ -60,7 +63,7 @@ export async function runDoctor(options: RunDoctorOptions): Promise<DoctorReport
   const [wsl, identity] = await Promise.all([detectWsl(host), host.users.runtimeIdentity()]);
   const gather = options.gatherFacts ?? ((h: Host, c: Config) => gatherHostFacts(h, { firecrackerBin: c.firecrackerBin }));
   const factsPromise = gather(host, config).catch((error: unknown) => ({ host_facts_error: describeError(error) }));
-  const state: RunState = { base: { host, config, wsl, identity }, clock, timeoutMs: options.checkTimeoutMs ?? CHECK_TIMEOUT_MS };
+  const state: RunState = { base: { host, config, wsl, identity, hintEnvironment: options.hintEnvironment }, clock, timeoutMs: options.checkTimeoutMs ?? CHECK_TIMEOUT_MS };
 
   const entries = new Map<string, Promise<DoctorCheckEntry>>();
   for (const check of checks) {

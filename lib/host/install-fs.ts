@@ -112,6 +112,24 @@ export function createInstallFs(): InstallFs {
       await attempt(`remove ${target}`, () => fs.rm(target, { recursive: true, force: true }));
       return true;
     },
+    async readLink(link) {
+      try {
+        return await fs.readlink(link);
+      } catch (error) {
+        const errno = errnoOf(error);
+        if (errno === 'ENOENT' || errno === 'EINVAL') return null; // missing, or not a symlink
+        throw hostErrorFrom(error, `readlink ${link}`);
+      }
+    },
+    async replaceSymlink(target, link) {
+      const temp = path.join(path.dirname(link), `.${path.basename(link)}.${randomBytes(6).toString('hex')}.tmp`);
+      try {
+        await attempt(`symlink ${temp} -> ${target}`, () => fs.symlink(target, temp));
+        await attempt(`rename ${temp} to ${link}`, () => fs.rename(temp, link));
+      } finally {
+        await fs.rm(temp, { force: true });
+      }
+    },
     chmod: (target, mode) => attempt(`chmod ${mode.toString(8)} ${target}`, () => fs.chmod(target, mode)),
     chown: (target, uid, gid) => attempt(`chown ${uid}:${gid} ${target}`, () => fs.chown(target, uid, gid)),
     async writeFileAtomic(file, data, options: AtomicWriteOptions) {

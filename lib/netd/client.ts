@@ -3,7 +3,7 @@ import type { HostSockets } from '../host/types.ts';
 import { NO_HELLO_GUESS } from './design.ts';
 import { NetdError } from './errors.ts';
 import { checkLabId, labLinkNames, type LabLinkNames } from './names.ts';
-import { MAX_RESPONSE_BYTES, NETD_API_VERSION, REQUIRED_OPS, type NetdRequest } from './protocol.ts';
+import { MAX_CONNECTIONS, MAX_PEER_CONNECTIONS, MAX_RESPONSE_BYTES, NETD_API_VERSION, REQUEST_DEADLINE_MS, REQUIRED_OPS, type NetdRequest } from './protocol.ts';
 import { cleanText, readHello, readPing, resultOf, shapeError, type WireObject } from './reply-shapes.ts';
 import { readAlloc, readRelease } from './views-alloc.ts';
 import { readDiag } from './views-diag.ts';
@@ -24,16 +24,13 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** A request as the client sends it: an op, a lab id, and for `list` the page's offset. */
-export type ClientRequest = NetdRequest & { offset?: number };
-
 /**
  * A typed microvm-netd client for both designs (per-lab obr/otp, shared-bridge br-octonet); every
  * failure is a NetdError carrying a code. Results are the views of views.ts.
  */
 export interface NetdClient {
   /** Sends one request and returns the parsed, successful reply object (error replies throw with the daemon's code). */
-  request(request: ClientRequest, options?: { maxResponseBytes?: number } & CallOptions): Promise<WireObject>;
+  request(request: NetdRequest, options?: { maxResponseBytes?: number } & CallOptions): Promise<WireObject>;
   /** The handshake: checks api_version and that every op in `requiredOps` (default alloc/release/diag) is supported. */
   hello(requiredOps?: readonly string[]): Promise<HelloView>;
   /** Like hello, but a daemon without hello (UNKNOWN_OP: the old per-lab one) is an answer, not an error. */
@@ -64,7 +61,10 @@ const HINTS: Record<string, string> = {
   NAME_IN_USE: 'A device with this name exists and is not owned by a lab: inspect it with ip -d link show, and remove it by hand if it is debris.',
   TAP_OWNER_MISMATCH: "The lab's TAP was made for another --tap-owner and a VM holds it open: stop that VM and alloc again, or run microvm-netd with the TAP's owner as --tap-owner.",
   EPERM: 'microvm-netd lacks CAP_NET_ADMIN: run it as root (systemd unit or bin/run-netd.sh).',
-  TOO_MANY_CONNECTIONS: 'microvm-netd is serving its maximum of connections at once: retry shortly, and keep fewer requests in flight (it serves 128 at once).',
+  TOO_MANY_CONNECTIONS:
+    'microvm-netd is serving its maximum of connections, or this user its share of them: retry shortly, keep fewer requests in flight and close idle connections ' +
+    `(by default this project's microvm-netd serves ${MAX_CONNECTIONS} at once, at most ${MAX_PEER_CONNECTIONS} per client uid, ` +
+    `and ends a connection whose request has not arrived within ${REQUEST_DEADLINE_MS / 1000} s; see netd serve --max-connections, --max-peer-connections and --request-timeout).`,
 };
 
 /** The hint for a daemon's error code; codes come from the wire, so only the table's own keys count. */
@@ -214,7 +214,7 @@ export function createNetdClient(options: NetdClientOptions): NetdClient {
       let offset = 0;
       let entries = 0;
       for (;;) {
-        const request: ClientRequest = offset === 0 ? { op: 'list' } : { op: 'list', offset };
+        const request: NetdRequest = offset === 0 ? { op: 'list' } : { op: 'list', offset };
         // Only the first page may be large (an old daemon's whole list); a paging daemon keeps every page within upstream's 16 KiB.
         const maxResponseBytes = offset === 0 ? MAX_LIST_RESPONSE_BYTES : MAX_RESPONSE_BYTES;
         const reply = await compatible('list', client.request(request, { maxResponseBytes, ...callOptions }));

@@ -1,11 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { serveConnection, type ConnectionHandle, type ConnectionOptions, type PeerIdentity } from './connection.ts';
-import { errorReply } from './protocol.ts';
+import { errorReply, MAX_CONNECTIONS, MAX_PEER_CONNECTIONS } from './protocol.ts';
 
-/** Default connection limit: room for a busy backend and for everyone else. */
-export const MAX_CONNECTIONS = 256;
-/** Default share of one client (one uid): half the default limit, so no single client can take every slot. */
-export const MAX_PEER_CONNECTIONS = 128;
 /** How long a refused connection may stay open for its client to read the answer and close. */
 const REFUSED_LINGER_MS = 1000;
 

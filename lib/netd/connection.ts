@@ -21,9 +21,6 @@ export interface RequestLogEntry {
   peer?: PeerIdentity;
 }
 
-/** The deadline for a connection's whole request: every known client sends it at once, right after connecting. */
-export const REQUEST_DEADLINE_MS = 2000;
-
 /** How one connection is served. */
 export interface ConnectionOptions {
   dispatch: (bytes: Buffer) => Promise<Dispatched>;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describeError } from '../errors.ts';
 import { createNetdClient } from './client.ts';
 import type { AddressPool } from './address-pool.ts';
-import { REQUEST_DEADLINE_MS, renderRequestLog } from './connection.ts';
+import { renderRequestLog } from './connection.ts';
 import { createConnectionGate } from './connection-gate.ts';
 import { createDispatcher } from './dispatch.ts';
 import { NetdError, NetdStartupError } from './errors.ts';
@@ -10,6 +10,7 @@ import { createLabNetwork } from './lab-network.ts';
 import { byName } from './link-plan.ts';
 import type { Links } from './links.ts';
 import { summariseDevices } from './list-page.ts';
+import { REQUEST_DEADLINE_MS } from './protocol.ts';
 import type { NetdListener, NetdServeHost } from './serve-host.ts';
 
 /** How to run the daemon. */
@@ -27,7 +28,7 @@ export interface NetdDaemonOptions {
   pool: AddressPool;
   /** A client that has not sent its whole request this long after connecting gets REQUEST_TIMEOUT (default REQUEST_DEADLINE_MS, 2 s). */
   requestTimeoutMs?: number;
-  /** Connections served at once (default MAX_CONNECTIONS in connection-gate.ts); one more is answered TOO_MANY_CONNECTIONS. */
+  /** Connections served at once (default MAX_CONNECTIONS in protocol.ts); one more is answered TOO_MANY_CONNECTIONS. */
   maxConnections?: number;
   /** Connections served at once for one client uid (default MAX_PEER_CONNECTIONS). */
   maxPeerConnections?: number;

@@ -27,11 +27,12 @@ export interface DesignGuess {
 
 /** Reads the design from hello's fields: its `design` field, else upstream's ops and build id, else this project's build id. */
 export function designFromHello(fields: { design: string | null; supported_ops: readonly string[]; build_id: string | null }): DesignGuess {
-  if (fields.design === 'per-lab' || fields.design === 'shared-bridge') return { design: fields.design, evidence: `hello says design "${fields.design}"` };
+  const named = NETD_DESIGNS.find((design) => design === fields.design);
+  if (named) return { design: named, evidence: `hello says design "${named}"` };
   const forwarding = SHARED_BRIDGE_ONLY_OPS.filter((op) => fields.supported_ops.includes(op));
   if (forwarding.length > 0) return { design: 'shared-bridge', evidence: `hello lists ${forwarding.join(' and ')} (upstream's shared-bridge daemon)` };
   if (fields.build_id === UPSTREAM_SHARED_BUILD_ID) return { design: 'shared-bridge', evidence: `hello's build_id is "${UPSTREAM_SHARED_BUILD_ID}" (upstream's shared-bridge daemon)` };
-  if (fields.build_id === NETD_BUILD_ID) return { design: 'per-lab', evidence: `hello's build_id is "${NETD_BUILD_ID}" (this project's per-lab reference daemon)` };
+  if (fields.build_id === NETD_BUILD_ID) return { design: 'per-lab', evidence: `hello's build_id is "${NETD_BUILD_ID}" (this project's per-lab daemon, a version from before hello's design field)` };
   return { design: null, evidence: 'hello does not say (no design field, no port-forward ops, an unknown build_id); alloc and diag tell by the bridge they name' };
 }
 
@@ -60,9 +61,4 @@ export function designFromBridge(bridge: string, names: LabLinkNames): NetdDesig
   if (bridge === names.bridge) return 'per-lab';
   if (isInterfaceName(bridge) && !LAB_FAMILY.test(bridge)) return 'shared-bridge';
   return null;
-}
-
-/** True for a bridge a shared-bridge daemon may name: a valid interface name outside the obr/otp families. */
-export function isSharedBridgeName(name: string): boolean {
-  return isInterfaceName(name) && !LAB_FAMILY.test(name);
 }

@@ -17,6 +17,12 @@ export const MAX_REQUEST_BYTES = 4096;
 export const MAX_RESPONSE_BYTES = 16384;
 /** The design `hello` reports: one bridge and one TAP per lab (upstream's current daemon is shared-bridge). */
 export const NETD_DESIGN = 'per-lab';
+/** Connections this daemon serves at once by default (`netd serve --max-connections`): room for a busy backend and for everyone else. */
+export const MAX_CONNECTIONS = 256;
+/** Its default share of one client uid (`--max-peer-connections`): half the limit, so no single client can take every slot. */
+export const MAX_PEER_CONNECTIONS = 128;
+/** Its default deadline for a connection's whole request, from connecting (`--request-timeout`): every known client sends it at once. */
+export const REQUEST_DEADLINE_MS = 2000;
 
 /** The operations of api_version 1 (create/destroy are the legacy names of alloc/release). */
 export const NETD_OPS = ['hello', 'ping', 'alloc_vm_net', 'release_vm_net', 'diag_vm_net', 'list', 'create', 'destroy'] as const;
@@ -66,6 +72,11 @@ export interface NetdRequest {
   offset?: number;
 }
 
+/*
+ * The replies this daemon sends. The client reads any daemon's replies (both designs, older
+ * versions) into its own views (views.ts), never into these types.
+ */
+
 /** `hello`: top-level fields, no `result` wrapper (as upstream). */
 export interface HelloReply {
   ok: true;
@@ -73,8 +84,8 @@ export interface HelloReply {
   api_version: number;
   supported_ops: string[];
   build_id: string;
-  /** `per-lab` from this daemon; absent from upstream's (which is shared-bridge). */
-  design?: string;
+  /** This daemon's addition (upstream's hello has no design field). */
+  design: typeof NETD_DESIGN;
 }
 
 /** `ping`. */
@@ -91,35 +102,27 @@ export interface NetworkParams {
   dns: string;
 }
 
-/** `alloc_vm_net` / `create` as the client reads it: the lab's devices, which exist, are up, and the TAP is enslaved. */
-export interface AllocResult {
+/**
+ * `alloc_vm_net` / `create`: the lab's devices (both exist and are up, the TAP enslaved), the
+ * gateway address on the bridge and the guest's parameters, so every field upstream's client
+ * requires is present (tap, guest_ip, gateway, netmask, dns, bridge). Keys in this order on the wire.
+ */
+export interface PerLabAllocResult extends NetworkParams {
   lab_id: string;
+  /** The last 6 characters of lab_id (upstream sends it with every lab op). */
+  lab_id_suffix: string;
   bridge: string;
   tap: string;
   /** False when both devices already existed (an idempotent repeat, or a repair of existing devices). */
   created: boolean;
 }
 
-/**
- * `alloc_vm_net` / `create` as this (per-lab) daemon sends it: also the gateway address on the
- * bridge and the guest's parameters, so every field upstream's client requires is present (tap,
- * guest_ip, gateway, netmask, dns, bridge). Keys in this order on the wire.
- */
-export interface PerLabAllocResult extends AllocResult, NetworkParams {
-  /** The last 6 characters of lab_id (upstream sends it with every lab op). */
-  lab_id_suffix: string;
-}
-
 /** `release_vm_net` / `destroy`: the name of each device deleted, or null when it was already gone. */
-export interface ReleaseResult {
+export interface PerLabReleaseResult {
   lab_id: string;
+  lab_id_suffix: string;
   bridge_deleted: string | null;
   tap_deleted: string | null;
-}
-
-/** `release_vm_net` / `destroy` as this daemon sends it. */
-export interface PerLabReleaseResult extends ReleaseResult {
-  lab_id_suffix: string;
 }
 
 /** One device as `diag_vm_net` reports it. */
@@ -139,33 +142,28 @@ export interface DiagLink {
   master: string | null;
 }
 
-/** `diag_vm_net` as the client reads it. */
-export interface DiagResult {
-  lab_id: string;
-  bridge: DiagLink;
-  tap: DiagLink & {
-    owner_uid: number | null;
-    /**
-     * The owner this daemon gives TAPs (its --tap-owner; null: none). Absent in replies from
-     * daemons that do not report it (upstream's), which then say nothing about owner_matches either.
-     */
-    owner_expected?: number | null;
-    /** The TAP exists and its owner is owner_expected: the VMM user this daemon serves can open it. */
-    owner_matches?: boolean;
-  };
-  /**
-   * Both exist and are owned by this lab, both are up, the TAP is a TAP enslaved to the bridge,
-   * and (when reported) the TAP's owner is the one this daemon is configured for; for this
-   * daemon also: the bridge carries the lab's gateway address (network_params not null).
-   */
-  healthy: boolean;
+/** The TAP as `diag_vm_net` reports it: also its owner, and whether that is the one this daemon gives TAPs. */
+export interface DiagTapLink extends DiagLink {
+  owner_uid: number | null;
+  /** This daemon's --tap-owner (null: none). */
+  owner_expected: number | null;
+  /** The TAP exists and its owner is owner_expected: the VMM user this daemon serves can open it. */
+  owner_matches: boolean;
 }
 
-/** `diag_vm_net` as this daemon sends it. */
-export interface PerLabDiagResult extends DiagResult {
+/** `diag_vm_net`. */
+export interface PerLabDiagResult {
+  lab_id: string;
   lab_id_suffix: string;
+  bridge: DiagLink;
+  tap: DiagTapLink;
   /** The guest's parameters, read from the pool address on the lab's own bridge; null when it carries none (then not healthy). */
   network_params: NetworkParams | null;
+  /**
+   * Both exist and are owned by this lab, both are up, the TAP is enslaved to the bridge, its
+   * owner is owner_expected, and the bridge carries the lab's gateway address (network_params not null).
+   */
+  healthy: boolean;
 }
 
 /** One device in `list`, in upstream's entry format. */
@@ -178,8 +176,8 @@ export interface ListEntry {
 }
 
 /**
- * `list` as this daemon sends it: the obr/otp devices ordered by lab prefix, a lab's bridge before
- * its TAP, from the request's offset for as many as fit in one 16,384-byte reply (150 labs always do).
+ * `list`: the obr/otp devices ordered by lab prefix, a lab's bridge before its TAP, from the
+ * request's offset for as many as fit in one 16,384-byte reply (150 labs always do).
  */
 export interface PerLabListResult {
   interfaces: ListEntry[];
@@ -188,21 +186,6 @@ export interface PerLabListResult {
   /** True when entries after this page exist; then next_offset is where to ask next. */
   truncated: boolean;
   next_offset?: number;
-}
-
-/** One lab as the previous version of this daemon listed it (`labs`). */
-export interface ListedLab {
-  lab_id: string;
-  bridge: string | null;
-  tap: string | null;
-}
-
-/** `list` as the client returns it today, and as the previous version of this daemon sent it (labs, interfaces with lab_id, unowned). */
-export interface ListResult {
-  labs: ListedLab[];
-  interfaces: { name: string; type: 'bridge' | 'tap'; lab_id: string }[];
-  count: number;
-  unowned: string[];
 }
 
 /** A successful reply that carries `result`. */
@@ -218,14 +201,11 @@ export interface FlatErrorReply {
   message: string;
 }
 
-/** The nested error envelope some upstream handlers send; the client accepts it too. */
+/** The nested error envelope some of upstream's handlers send (this daemon never does); the client accepts it too. */
 export interface NestedErrorReply {
   ok: false;
   error: { code: string; message: string };
 }
-
-/** Either envelope: what a client must accept. */
-export type ErrorReply = FlatErrorReply | NestedErrorReply;
 
 /** Any reply this daemon sends. */
 export type NetdReply = HelloReply | PingReply | ResultReply<PerLabAllocResult | PerLabReleaseResult | PerLabDiagResult | PerLabListResult> | FlatErrorReply;

@@ -86,6 +86,12 @@ export function readSuffix(object: WireObject, names: LabLinkNames, op: string):
   return value;
 }
 
+/** A `lab_id` in a lab op's reply, when sent, must be the lab asked about. */
+export function checkReplyLabId(result: WireObject, names: LabLinkNames, op: string): void {
+  const value = own(result, 'lab_id');
+  if (value !== undefined && value !== names.labId) throw shapeError(op, `lab_id ${JSON.stringify(cleanText(String(value), 40))} is not the lab asked about (${names.labId})`);
+}
+
 /** The four guest parameters of `object`, each validated (IPv4 addresses, a contiguous netmask); absent ones are null. */
 export function readGuestNetwork(object: WireObject, op: string, where = ''): GuestNetwork {
   const guest: GuestNetwork = { guest_ip: null, gateway: null, netmask: null, dns: null };

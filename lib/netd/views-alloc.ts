@@ -7,7 +7,7 @@
 import { designFromBridge } from './design.ts';
 import { GUEST_FIELDS } from './guest-network.ts';
 import type { LabLinkNames } from './names.ts';
-import { cleanText, has, own, readGuestNetwork, readSuffix, shapeError, optionalBoolean, type WireObject } from './reply-shapes.ts';
+import { checkReplyLabId, cleanText, has, own, readGuestNetwork, readSuffix, shapeError, optionalBoolean, type WireObject } from './reply-shapes.ts';
 import type { AllocView, ReleaseView } from './views.ts';
 
 function quoted(value: unknown): string {
@@ -15,15 +15,9 @@ function quoted(value: unknown): string {
   return JSON.stringify(cleanText(typeof value === 'string' ? value : String(JSON.stringify(value)), 40));
 }
 
-/** A `lab_id` in a reply, when sent, must be the lab asked about. */
-function checkLabId(result: WireObject, names: LabLinkNames, op: string): void {
-  const value = own(result, 'lab_id');
-  if (value !== undefined && value !== names.labId) throw shapeError(op, `lab_id ${quoted(value)} is not the lab asked about (${names.labId})`);
-}
-
 /** alloc_vm_net / create. */
 export function readAlloc(result: WireObject, names: LabLinkNames, op: string): AllocView {
-  checkLabId(result, names, op);
+  checkReplyLabId(result, names, op);
   const tap = own(result, 'tap');
   if (tap !== names.tap) throw shapeError(op, `expected tap ${names.tap}, got ${quoted(tap)}`);
   const bridge = own(result, 'bridge');
@@ -55,7 +49,7 @@ function deleted(result: WireObject, key: string, expected: string, op: string):
 
 /** release_vm_net / destroy: a reply with bridge_deleted is per-lab; without it, shared-bridge (the bridge is never the lab's). */
 export function readRelease(result: WireObject, names: LabLinkNames, op: string): ReleaseView {
-  checkLabId(result, names, op);
+  checkReplyLabId(result, names, op);
   const perLab = has(result, 'bridge_deleted');
   return {
     lab_id: names.labId,

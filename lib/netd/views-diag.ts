@@ -7,7 +7,7 @@
  */
 import { designFromBridge, isInterfaceName } from './design.ts';
 import type { LabLinkNames } from './names.ts';
-import { cleanText, has, isObject, optionalBoolean, optionalText, optionalUid, own, readGuestNetwork, readSuffix, shapeError, type WireObject } from './reply-shapes.ts';
+import { checkReplyLabId, cleanText, has, isObject, optionalBoolean, optionalText, optionalUid, own, readGuestNetwork, readSuffix, shapeError, type WireObject } from './reply-shapes.ts';
 import type { DiagCheck, DiagDevice, DiagTap, DiagView, GuestNetwork, NetdDesign } from './views.ts';
 
 const DEVICE_FIELDS = ['exists', 'kind', 'up', 'state', 'master', 'owner_lab_id', 'owned'] as const;
@@ -97,8 +97,7 @@ export function diagVerdict(healthy: boolean | null, checks: readonly DiagCheck[
 
 /** diag_vm_net. */
 export function readDiag(result: WireObject, names: LabLinkNames, op: string): DiagView {
-  const labId = own(result, 'lab_id');
-  if (labId !== undefined && labId !== names.labId) throw shapeError(op, `lab_id ${JSON.stringify(cleanText(String(labId), 40))} is not the lab asked about`);
+  checkReplyLabId(result, names, op);
   const bridge = readDevice(own(result, 'bridge'), op, 'bridge');
   const tap = readTap(own(result, 'tap'), op);
   if (tap.name !== names.tap) throw shapeError(op, `tap.name ${JSON.stringify(cleanText(tap.name, 40))} is not the lab's ${names.tap}`);

@@ -25,11 +25,25 @@ export interface KernelRecord {
   verified: boolean;
 }
 
+/** The octolab-verify link setup put on PATH: rollback removes it only while it still points there. */
+export interface LauncherRecord {
+  link: string;
+  target: string;
+}
+
+/** The microvm-netd unit setup installed: rollback removes it only while it is unchanged. */
+export interface NetdUnitRecord {
+  path: string;
+  sha256: string;
+}
+
 /** The whole manifest. */
 export interface InstallManifest {
   format: typeof MANIFEST_FORMAT;
   firecracker?: FirecrackerRecord;
   kernel?: KernelRecord;
+  launcher?: LauncherRecord;
+  netdUnit?: NetdUnitRecord;
 }
 
 /** Reads the manifest; a missing or malformed one is an empty record. */
@@ -57,6 +71,10 @@ export function parseManifest(text: string): InstallManifest {
   if (isObject(kernel) && typeof kernel.url === 'string' && typeof kernel.sha256 === 'string' && typeof kernel.verified === 'boolean') {
     manifest.kernel = { url: kernel.url, sha256: kernel.sha256, verified: kernel.verified };
   }
+  const launcher = raw.launcher;
+  if (isObject(launcher) && typeof launcher.link === 'string' && typeof launcher.target === 'string') manifest.launcher = { link: launcher.link, target: launcher.target };
+  const unit = raw.netdUnit;
+  if (isObject(unit) && typeof unit.path === 'string' && typeof unit.sha256 === 'string' && normaliseSha256(unit.sha256) !== null) manifest.netdUnit = { path: unit.path, sha256: unit.sha256 };
   return manifest;
 }
 

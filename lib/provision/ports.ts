@@ -51,6 +51,10 @@ export interface InstallFs {
   removeTree(target: string): Promise<boolean>;
   chmod(target: string, mode: number): Promise<void>;
   chown(target: string, uid: number, gid: number): Promise<void>;
+  /** The target a symlink points to (readlink(2)), or null when `link` does not exist or is not a symlink. */
+  readLink(link: string): Promise<string | null>;
+  /** Points `link` at `target`: a new symlink beside it, renamed over it (so an old link is replaced at once). */
+  replaceSymlink(target: string, link: string): Promise<void>;
   /** Writes a temp file beside `file` (mode, owner), then renames it over `file`. */
   writeFileAtomic(file: string, data: string | Buffer, options: AtomicWriteOptions): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { removeEnvBlocks, setEnvValue, type BlockEdit } from './env-block.ts';
 import { updateEnvFile } from './env-file.ts';
 import type { InstallLayout } from './layout.ts';
 import type { InstallFs } from './ports.ts';
+import { launcherRollbackStep, netdUnitRollbackStep, type ServiceRollbackDeps } from './rollback-service.ts';
 import type { PlanStep } from './run-plan.ts';
 
 /** What rollback was asked to do (the seed's rollback section, steps 1-4). */
@@ -21,8 +22,11 @@ export function rollbackEnvText(text: string, file: string): BlockEdit {
   return { text: next, removed: without.removed, changed: next !== text };
 }
 
-/** Returns rollback as a list of steps: the env file, then (with flags) assets and binaries. */
-export function planRollback(options: RollbackOptions, fs: InstallFs): PlanStep[] {
+/**
+ * Returns rollback as a list of steps: the env file, the netd service and the octolab-verify link
+ * (when `service` is given), then (with flags) assets and binaries.
+ */
+export function planRollback(options: RollbackOptions, fs: InstallFs, service?: ServiceRollbackDeps): PlanStep[] {
   const { layout } = options;
   const steps: PlanStep[] = [
     {
@@ -38,6 +42,7 @@ export function planRollback(options: RollbackOptions, fs: InstallFs): PlanStep[
       },
     },
   ];
+  if (service) steps.push(netdUnitRollbackStep(layout, service), launcherRollbackStep(layout, service.fs));
   if (options.removeAssets) {
     steps.push({
       id: 'assets',

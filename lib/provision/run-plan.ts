@@ -3,6 +3,8 @@
  * prints, and a `run` that says what it did. Tests replace one step (e.g. the doctor) by id.
  */
 import { VerifyError, describeError } from '../errors.ts';
+import { renderOutputJson } from '../json-shape.ts';
+import { toolJson } from '../json-style.ts';
 
 /** What one step did. */
 export interface StepOutcome {
@@ -91,4 +93,11 @@ export function renderStepReport(report: StepReport): string {
 /** Renders the closing error of a failed plan with its parts (attempted, reason, hint). Pure. */
 export function renderPlanError(error: unknown): string {
   return error instanceof VerifyError ? `${error.message}\n` : `${describeError(error)}\n`;
+}
+
+/** Renders a finished plan as this project's JSON: every step's outcome, the error, the exit code. Pure. */
+export function renderPlanJson(result: PlanResult, exitCode: number): string {
+  const steps = result.steps.map(({ output: _output, ...step }) => step);
+  const error = result.error === null ? null : result.error instanceof VerifyError ? { code: result.error.code, message: result.error.summary, hint: result.error.hint ?? null } : { code: 'ERROR', message: describeError(result.error), hint: null };
+  return renderOutputJson({ tool: toolJson(), ok: result.ok, exitCode, steps, error });
 }

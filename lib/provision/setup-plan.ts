@@ -6,6 +6,7 @@ import type { InstallFs } from './ports.ts';
 import type { PlanStep } from './run-plan.ts';
 import type { Mirror } from './sources.ts';
 import { firecrackerStep, kernelStep, rootfsStep, type AssetStepDeps, type BuildRootfs } from './steps-assets.ts';
+import { launcherStep, netdUnitStep, type NetdUnitSettings } from './steps-service.ts';
 import { doctorStep, envFileStep, groupStep, stateDirStep, type DoctorOutcome, type Owner } from './steps-system.ts';
 
 /** Everything setup was asked to do. */
@@ -26,6 +27,10 @@ export interface SetupOptions {
   /** Run the doctor at the end (false: --no-doctor). */
   doctor: boolean;
   owner: Owner;
+  /** This checkout's launcher, linked onto PATH as <prefix>/usr/local/bin/octolab-verify. */
+  launcher: string;
+  /** The microvm-netd unit: installed where systemd runs, else the step says how to start netd by hand. */
+  netdService: { systemd: boolean; template: string; unit: NetdUnitSettings };
 }
 
 /** The OS access setup needs, plus the two capabilities it borrows from other parts of the library. */
@@ -34,11 +39,14 @@ export interface SetupDeps extends AssetStepDeps {
   host: Host;
   buildRootfs: BuildRootfs;
   runDoctor: (envFile: string) => Promise<DoctorOutcome>;
+  /** How to start netd by hand where systemd does not run (the doctor's hint text). */
+  netdByHand: () => Promise<string>;
 }
 
 /**
  * Returns setup as a list of steps, in the seed's order: binaries, kernel, rootfs, state dir,
- * group, env file block, doctor. `--dry-run` renders this list; a run executes it.
+ * group, then octolab-verify on PATH and the netd service (so the doctor's hints run as printed),
+ * the env file block, doctor. `--dry-run` renders this list; a run executes it.
  */
 export function planSetup(options: SetupOptions, deps: SetupDeps): PlanStep[] {
   const { layout } = options;
@@ -46,6 +54,9 @@ export function planSetup(options: SetupOptions, deps: SetupDeps): PlanStep[] {
   if (options.buildRootfs) steps.push(rootfsStep(layout, options.marker, deps.host, deps.fs, deps.buildRootfs));
   steps.push(stateDirStep(layout, options.owner, deps.fs));
   if (options.group !== null) steps.push(groupStep(options.group, deps.host));
+  steps.push(launcherStep(layout, options.launcher, deps.fs));
+  const { systemd, template, unit } = options.netdService;
+  steps.push(netdUnitStep(layout, unit, { host: deps.host, fs: deps.fs, template, systemd, byHand: deps.netdByHand }));
   steps.push(envFileStep(options.envFile, { layout, allowNoJailer: options.allowNoJailer, netdSocket: options.netdSocket, group: options.group }, options.owner, deps.fs));
   if (options.doctor) steps.push(doctorStep(options.envFile, deps.runDoctor));
   return steps;

@@ -16,6 +16,8 @@ export type SuiteRunner = (options: {
   signal?: AbortSignal;
   /** The suites' output goes to stderr, keeping stdout for JSON (`verify --json`). */
   stdoutToStderr?: boolean;
+  /** Failures only (verify --quiet). */
+  quiet?: boolean;
 }) => Promise<SuiteProcessResult>;
 
 /** Reads the host suites' report back; the real one is `realReportReader` in lib/host/report-file.ts. */
@@ -53,6 +55,7 @@ export async function runHostSuites(options: {
   env: Readonly<Record<string, string | undefined>>;
   signal?: AbortSignal;
   stdoutToStderr?: boolean;
+  quiet?: boolean;
   /** Default: the real file system. */
   reports?: ReportReader;
 }): Promise<SuitesOutcome> {
@@ -64,6 +67,7 @@ export async function runHostSuites(options: {
     env: { ...options.env, OCTOLAB_REPORTS_DIR: options.reportsDir },
     signal: options.signal,
     ...(options.stdoutToStderr ? { stdoutToStderr: true } : {}),
+    quiet: options.quiet,
   });
   const xml = await reports.read(reportFile);
   const cases = xml === null ? null : listCases(xml);

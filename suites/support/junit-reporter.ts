@@ -4,6 +4,7 @@ import type { SerializedError } from 'vitest';
 import { renderJUnit, type JUnitCase, type JUnitSuite } from '../../lib/junit/junit-xml.ts';
 import { writeReportFile } from '../../lib/host/report-file.ts';
 import { createRealHost, gatherHostFacts, type HostFacts } from '../../lib/host/index.ts';
+import { TOOL_NAME, TOOL_VERSION } from '../../lib/version.ts';
 
 /** Options: where to write, and how to learn the host facts (replaced in the reporter's own test). */
 export interface JUnitReporterOptions {
@@ -15,7 +16,7 @@ export interface JUnitReporterOptions {
 /**
  * Writes reports/junit-<project>.xml for each vitest project that ran. Unlike vitest's own JUnit
  * reporter it names the project, keeps every skip's reason (`<skipped message>`) and carries
- * the host facts as properties of every suite.
+ * the host facts and the tool's name and version as properties of every suite.
  */
 export default class ProjectJUnitReporter implements Reporter {
   private readonly outputDir: string;
@@ -49,7 +50,7 @@ export default class ProjectJUnitReporter implements Reporter {
       const suites = byProject.get(project) ?? [];
       suites.push({
         name: `[${project}] unhandled errors`,
-        properties: { project, ...facts },
+        properties: { project, ...facts, tool_name: TOOL_NAME, tool_version: TOOL_VERSION },
         cases: errors.map((error, index) => ({
           name: `unhandled error ${index + 1}: ${error.message}`,
           classname: `${project}: unhandled`,
@@ -85,7 +86,7 @@ function moduleToSuite(module: TestModule, project: string, facts: HostFacts): J
   return {
     name: `[${project}] ${module.relativeModuleId}`,
     time: module.diagnostic().duration / 1000,
-    properties: { project, ...facts },
+    properties: { project, ...facts, tool_name: TOOL_NAME, tool_version: TOOL_VERSION },
     cases,
   };
 }

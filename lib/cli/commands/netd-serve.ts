@@ -1,4 +1,3 @@
-import { loadConfig } from '../../config/index.ts';
 import { ConfigError, UsageError } from '../../errors.ts';
 import { createIpLinks } from '../../host/ip-links.ts';
 import { createNetdServeHost } from '../../host/netd-serve-host.ts';
@@ -8,6 +7,7 @@ import { socketPathProblem, startNetdDaemon } from '../../netd/daemon.ts';
 import type { CliIo } from '../io.ts';
 import { EXIT } from '../io.ts';
 import { parseSeconds } from '../parse-args.ts';
+import { loadSettings } from '../settings.ts';
 
 /** What `netd serve` was asked to do, after parsing. */
 export interface ServeSettings {
@@ -43,36 +43,36 @@ export const SERVE_ONLY_OPTIONS = ['group', 'tap-owner', 'pidfile', 'netns', 're
 const NETNS = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Parses --tap-owner: a numeric uid (what `ip tuntap … user` and Firecracker's user need). */
-export function parseTapOwner(value: string | undefined, usage: string): number | null {
+export function parseTapOwner(value: string | undefined, hint: string): number | null {
   if (value === undefined) return null;
   const uid = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(uid) || uid > 4294967294) {
-    throw new UsageError({ code: 'USAGE', summary: `--tap-owner must be a numeric uid, got ${JSON.stringify(value)}`, hint: `Look it up with id -u <user>. usage: ${usage}` });
+    throw new UsageError({ code: 'USAGE', summary: `--tap-owner must be a numeric uid, got ${JSON.stringify(value)}`, hint: `look it up with id -u <user>; ${hint}` });
   }
   return uid;
 }
 
 /** Parses a connection count option (--max-connections, --max-peer-connections): 1 to 4096. */
-export function parseMaxConnections(value: string | undefined, usage: string, option = '--max-connections'): number | undefined {
+export function parseMaxConnections(value: string | undefined, hint: string, option = '--max-connections'): number | undefined {
   if (value === undefined) return undefined;
   const count = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
   if (!(count >= 1 && count <= 4096)) {
-    throw new UsageError({ code: 'USAGE', summary: `${option} must be a whole number from 1 to 4096, got ${JSON.stringify(value)}`, hint: `usage: ${usage}` });
+    throw new UsageError({ code: 'USAGE', summary: `${option} must be a whole number from 1 to 4096, got ${JSON.stringify(value)}`, hint });
   }
   return count;
 }
 
 /** Parses --netns: a name under /run/netns. */
-export function parseNetns(value: string | undefined, usage: string): string | undefined {
+export function parseNetns(value: string | undefined, hint: string): string | undefined {
   if (value !== undefined && !NETNS.test(value)) {
-    throw new UsageError({ code: 'USAGE', summary: `--netns must be a network namespace name, got ${JSON.stringify(value)}`, hint: `usage: ${usage}` });
+    throw new UsageError({ code: 'USAGE', summary: `--netns must be a network namespace name, got ${JSON.stringify(value)}`, hint });
   }
   return value;
 }
 
 /** Parses --request-timeout (seconds) into milliseconds. */
-export function parseRequestTimeout(value: string | undefined, usage: string): number | undefined {
-  const seconds = parseSeconds(value, '--request-timeout', usage);
+export function parseRequestTimeout(value: string | undefined, hint: string): number | undefined {
+  const seconds = parseSeconds(value, '--request-timeout', hint);
   return seconds === undefined ? undefined : Math.round(seconds * 1000);
 }
 
@@ -82,13 +82,13 @@ export function parseRequestTimeout(value: string | undefined, usage: string): n
  * is one line naming the value and the fix: a usage error when an option was involved, a
  * configuration error when only variables were.
  */
-function resolvePool(values: ServeOptionValues, config: { netdPool: string; netdPrefixLen: number; netdDns: string }): AddressPool {
+function resolvePool(values: ServeOptionValues, config: { netdPool: string; netdPrefixLen: number; netdDns: string }, hint: string): AddressPool {
   const given = values.pool !== undefined || values['prefix-len'] !== undefined || values.dns !== undefined;
   let labPrefixLen = config.netdPrefixLen;
   if (values['prefix-len'] !== undefined) {
     labPrefixLen = /^\d{1,2}$/.test(values['prefix-len']) ? Number(values['prefix-len']) : Number.NaN;
     if (!(labPrefixLen >= MIN_PREFIX_LEN && labPrefixLen <= MAX_LAB_PREFIX_LEN)) {
-      throw new UsageError({ code: 'USAGE', summary: `--prefix-len must be a whole number from ${MIN_PREFIX_LEN} to ${MAX_LAB_PREFIX_LEN} (24: one /24 per lab), got ${JSON.stringify(values['prefix-len'])}` });
+      throw new UsageError({ code: 'USAGE', summary: `--prefix-len must be a whole number from ${MIN_PREFIX_LEN} to ${MAX_LAB_PREFIX_LEN} (24: one /24 per lab), got ${JSON.stringify(values['prefix-len'])}`, hint });
     }
   }
   try {
@@ -96,27 +96,30 @@ function resolvePool(values: ServeOptionValues, config: { netdPool: string; netd
   } catch (error) {
     if (!(error instanceof AddressPoolError)) throw error;
     const summary = `${error.message} (set by --pool/--prefix-len/--dns, or OCTOLAB_NETD_POOL/OCTOLAB_NETD_PREFIX_LEN/OCTOLAB_NETD_DNS)`;
-    throw given ? new UsageError({ code: 'USAGE', summary }) : new ConfigError({ code: 'CONFIG_INVALID', summary });
+    throw given ? new UsageError({ code: 'USAGE', summary, hint }) : new ConfigError({ code: 'CONFIG_INVALID', summary });
   }
 }
 
-/** Parses every `netd serve` option, reading OCTOLAB_* defaults (socket, group, pool, prefix length, dns) from the config. */
-export async function resolveServeSettings(io: CliIo, values: ServeOptionValues, usage: string): Promise<ServeSettings> {
+/**
+ * Parses every `netd serve` option, reading OCTOLAB_* defaults (socket, group, pool, prefix length,
+ * dns) from the config; `hint` (where the help is) ends every usage error.
+ */
+export async function resolveServeSettings(io: CliIo, values: ServeOptionValues, hint: string): Promise<ServeSettings> {
   const host = createRealHost(io.env);
-  const { config } = await loadConfig({ env: io.env, fs: host.fs, cwd: io.cwd });
+  const { config } = await loadSettings(io, 'netd', host, undefined);
   const socketPath = values.socket ?? config.netdSocket;
   const tooLong = socketPathProblem(socketPath, values.socket !== undefined ? '--socket' : 'OCTOLAB_MICROVM_NETD_SOCK (or pass --socket)');
-  if (tooLong) throw values.socket !== undefined ? new UsageError({ code: 'USAGE', summary: tooLong }) : new ConfigError({ code: 'CONFIG_INVALID', summary: tooLong });
+  if (tooLong) throw values.socket !== undefined ? new UsageError({ code: 'USAGE', summary: tooLong, hint }) : new ConfigError({ code: 'CONFIG_INVALID', summary: tooLong });
   return {
     socketPath,
     group: values.group ?? config.netdGroup,
     pidfile: values.pidfile,
-    tapOwner: parseTapOwner(values['tap-owner'], usage),
-    netns: parseNetns(values.netns, usage),
-    requestTimeoutMs: parseRequestTimeout(values['request-timeout'], usage),
-    maxConnections: parseMaxConnections(values['max-connections'], usage),
-    maxPeerConnections: parseMaxConnections(values['max-peer-connections'], usage, '--max-peer-connections'),
-    pool: resolvePool(values, config),
+    tapOwner: parseTapOwner(values['tap-owner'], hint),
+    netns: parseNetns(values.netns, hint),
+    requestTimeoutMs: parseRequestTimeout(values['request-timeout'], hint),
+    maxConnections: parseMaxConnections(values['max-connections'], hint),
+    maxPeerConnections: parseMaxConnections(values['max-peer-connections'], hint, '--max-peer-connections'),
+    pool: resolvePool(values, config, hint),
   };
 }
 

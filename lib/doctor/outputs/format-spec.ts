@@ -12,30 +12,28 @@ export interface OutputSpec {
   file: string | null;
 }
 
-/** The `--format` lines of the doctor's usage text. */
-export const FORMAT_USAGE = `  --format NAME[:FILE]
-                   render the report as NAME on stdout, or atomically into FILE; repeat it for
-                   several at once (at most one on stdout). NAME: text, json, junit, prometheus
-                   (node_exporter textfile), nagios (check-plugin status line with perfdata),
-                   tap, npd (node-problem-detector custom-plugin answer)
-  The format on stdout decides the exit code: nagios 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;
-  npd 0 ready, 1 not ready, 3 the doctor could not run; any other format, or none, as below.`;
+/** What `--format` does, for the doctor's option table (its help and docs). */
+export const FORMAT_DESCRIPTION =
+  'Render the report as NAME on stdout, or atomically into FILE (checked before the doctor runs); repeat it for several at once, at most one on stdout. ' +
+  'NAME: text, json, junit, prometheus (node_exporter textfile), nagios (check-plugin status line with perfdata), tap, npd (node-problem-detector custom-plugin answer). ' +
+  'The format on stdout decides the exit code: nagios 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; npd 0 ready, 1 not ready, 3 the doctor could not run; any other format, or none, the doctor\'s own.';
 
 function isFormat(name: string): name is Format {
   return (FORMATS as readonly string[]).includes(name);
 }
 
-function usageError(summary: string, usage: string): UsageError {
-  return new UsageError({ code: 'USAGE', summary, hint: `usage: ${usage}` });
+/** A usage error with `hint` (where the help is: see `octolab-verify doctor --help`). */
+function usageError(summary: string, hint: string): UsageError {
+  return new UsageError({ code: 'USAGE', summary, hint });
 }
 
 /** Parses one `--format` value: `NAME` or `NAME:-` (stdout), `NAME:FILE` (a file). */
-export function parseFormatSpec(value: string, usage: string): OutputSpec {
+export function parseFormatSpec(value: string, hint: string): OutputSpec {
   const colon = value.indexOf(':');
   const name = (colon < 0 ? value : value.slice(0, colon)).trim().toLowerCase();
   const file = colon < 0 ? null : value.slice(colon + 1);
-  if (!isFormat(name)) throw usageError(`--format ${JSON.stringify(value)}: unknown format ${JSON.stringify(name)}; use one of ${FORMATS.join(', ')}`, usage);
-  if (file === '') throw usageError(`--format ${JSON.stringify(value)}: no file after the colon; give NAME:FILE, or NAME alone for stdout`, usage);
+  if (!isFormat(name)) throw usageError(`--format ${JSON.stringify(value)}: unknown format ${JSON.stringify(name)}; use one of ${FORMATS.join(', ')}`, hint);
+  if (file !== null && file.trim() === '') throw usageError(`--format ${JSON.stringify(value)}: no file after the colon; give NAME:FILE, or NAME alone for stdout`, hint);
   return { format: name, file: file === null || file === '-' ? null : file };
 }
 
@@ -52,23 +50,23 @@ export interface OutputRequest {
  * what was asked (plus --json on stdout and --junit's file). At most one output may use stdout,
  * and no file may be named twice; either mistake is a UsageError naming both.
  */
-export function planOutputs(request: OutputRequest, usage: string): OutputSpec[] {
-  const outputs = request.formats.map((value) => parseFormatSpec(value, usage));
+export function planOutputs(request: OutputRequest, hint: string): OutputSpec[] {
+  const outputs = request.formats.map((value) => parseFormatSpec(value, hint));
   if (request.json) outputs.push({ format: 'json', file: null });
   if (outputs.length === 0) outputs.push({ format: 'text', file: null });
   if (request.junit !== undefined) {
-    if (request.junit === '') throw usageError('--junit needs a file name', usage);
+    if (request.junit.trim() === '') throw usageError('--junit needs a file path, got an empty string', hint);
     outputs.push({ format: 'junit', file: request.junit });
   }
   const onStdout = outputs.filter((o) => o.file === null);
   if (onStdout.length > 1) {
     const names = onStdout.map((o) => o.format).join(' and ');
-    throw usageError(`only one format can go to stdout, got ${names}: send the others to files (e.g. --format ${onStdout[1]!.format}:FILE)`, usage);
+    throw usageError(`only one format can go to stdout, got ${names}: send the others to files (e.g. --format ${onStdout[1]!.format}:FILE)`, hint);
   }
   const seen = new Set<string>();
   for (const output of outputs) {
     if (output.file === null) continue;
-    if (seen.has(output.file)) throw usageError(`${output.file} is named by two outputs: give each format its own file`, usage);
+    if (seen.has(output.file)) throw usageError(`${output.file} is named by two outputs: give each format its own file`, hint);
     seen.add(output.file);
   }
   return outputs;

@@ -7,7 +7,7 @@ import { insertAfter } from '../../../lib/firecracker/boot-steps.ts';
 import type { BootStep } from '../../../lib/firecracker/boot-state.ts';
 import { labLinkNames } from '../../../lib/netd/names.ts';
 import { processesWith } from '../../unit/boot/boot-harness.ts';
-import { labLinksIn, readLinks, waitFor } from '../netd/support.ts';
+import { ipv4Of, labLinksIn, readLinks, waitFor } from '../netd/support.ts';
 import { createNetRig, type NetRig } from './net-rig.ts';
 import { enslavementStep, withLabHandedOver, tapsAttachedBy, watchTapStep, type Enslavement, type TapSighting } from './tap-watch.ts';
 
@@ -41,6 +41,16 @@ function watchAroundNetwork(current: NetRig, sightings: TapSighting[], first: (s
     );
 }
 
+/** A step after boot-source that reads the boot args Firecracker got back from GET /vm/config into `into.bootArgs`. */
+function readBootArgsStep(into: { bootArgs: string }): (steps: BootStep[]) => BootStep[] {
+  return (steps) =>
+    insertAfter(steps, 'boot-source', {
+      name: 'read-boot-args',
+      title: 'read the boot args back',
+      run: async ({ state }) => void (into.bootArgs = (JSON.parse((await state.api!.raw('GET', '/vm/config')).text) as { 'boot-source': { boot_args: string } })['boot-source'].boot_args),
+    });
+}
+
 /** The lab is gone everywhere: netd lists nothing, the namespace has no obr/otp, no VMM runs, the state dir is empty. */
 async function expectLabReleased(current: NetRig, labId: string): Promise<void> {
   expect((await current.netd.client.list()).labs).toEqual([]);
@@ -50,16 +60,29 @@ async function expectLabReleased(current: NetRig, labId: string): Promise<void> 
 }
 
 describe('boot --net against the real microvm-netd, with the fake opening the real TAP', () => {
-  it('boots: the VMM holds the TAP netd allocated for this lab, enslaved to its obr bridge, and teardown releases the lab', { tags: TAGS, timeout: 120_000 }, async (ctx) => {
+  it('boots: the VMM holds the TAP netd allocated for this lab, enslaved to its obr bridge, the guest gets its subnet by ip= with the /24 netmask, and teardown releases the lab', { tags: TAGS, timeout: 120_000 }, async (ctx) => {
     rig = await createNetRig(ctx);
     const current = rig;
     const sightings: TapSighting[] = [];
     const enslaved: Enslavement[] = [];
-    const result = await rig.boot({ editSteps: watchAroundNetwork(rig, sightings, (steps) => insertAfter(steps, 'netd', enslavementStep(current.netns, enslaved))) });
+    const read = { bootArgs: '' };
+    const bridgeAddresses: string[] = [];
+    const readBridge: BootStep = {
+      name: 'read-bridge-address',
+      title: "read the bridge's addresses from the kernel",
+      run: async ({ state }) => void bridgeAddresses.push(...ipv4Of((await readLinks(current.netns)).find((l) => l.ifname === state.network?.bridge))),
+    };
+    const watch = watchAroundNetwork(rig, sightings, (steps) => insertAfter(insertAfter(steps, 'netd', enslavementStep(current.netns, enslaved)), 'netd', readBridge));
+    const result = await rig.boot({ editSteps: (steps) => readBootArgsStep(read)(watch(steps)) });
 
     expect(result.error?.message ?? null).toBeNull();
     const names = labLinkNames(result.labId);
-    expect(result).toMatchObject({ ok: true, exit: { code: 0, signal: null }, markerLine: { text: 'Hello, World!' }, network: { tap: names.tap, bridge: names.bridge } });
+    expect(result).toMatchObject({ ok: true, exit: { code: 0, signal: null }, markerLine: { text: 'Hello, World!' }, network: { tap: names.tap, bridge: names.bridge, design: 'per-lab', netmask: '255.255.255.0', dns: '8.8.8.8' } });
+    // The gateway is on the lab's own bridge (seen by the kernel while the lab ran), the guest the next address, both in one /24.
+    const { guest_ip, gateway } = result.network!;
+    expect(bridgeAddresses).toEqual([`${gateway}/24`]);
+    expect(guest_ip!.split('.').slice(0, 3)).toEqual(gateway!.split('.').slice(0, 3));
+    expect(read.bootArgs.endsWith(` ip=${guest_ip}::${gateway}:255.255.255.0::eth0:none`)).toBe(true);
     // Before the PUT nobody holds the TAP; after it the VMM's tun fd is attached to exactly that TAP, and the kernel sees carrier.
     expect(sightings).toEqual([
       { after: 'rootfs-drive', uid: 0, attached: [], carrier: false, netdState: 'down' },
@@ -75,22 +98,16 @@ describe('boot --net against the real microvm-netd, with the fake opening the re
     const current = rig;
     const sightings: TapSighting[] = [];
     const enslaved: Enslavement[] = [];
-    let bootArgs = '';
-    const result = await rig.boot({
-      editSteps: (steps) =>
-        insertAfter(watchAroundNetwork(current, sightings, (s) => insertAfter(s, 'netd', enslavementStep(current.netns, enslaved)))(steps), 'boot-source', {
-          name: 'read-boot-args',
-          title: 'read the boot args back',
-          run: async ({ state }) => void (bootArgs = (JSON.parse((await state.api!.raw('GET', '/vm/config')).text) as { 'boot-source': { boot_args: string } })['boot-source'].boot_args),
-        }),
-    });
+    const read = { bootArgs: '' };
+    const watch = watchAroundNetwork(current, sightings, (s) => insertAfter(s, 'netd', enslavementStep(current.netns, enslaved)));
+    const result = await rig.boot({ editSteps: (steps) => readBootArgsStep(read)(watch(steps)) });
 
     expect(result.error?.message ?? null).toBeNull();
     const { tap } = labLinkNames(result.labId);
     expect(result.network).toMatchObject({ tap, bridge: 'br-octonet', design: 'shared-bridge', netmask: '255.255.0.0', gateway: '10.200.0.1' });
     expect(enslaved).toEqual([{ tap, master: 'br-octonet', named: 'br-octonet' }]);
     expect(sightings.at(-1)).toMatchObject({ after: 'network', attached: [tap], carrier: true });
-    expect(bootArgs).toMatch(/ ip=10\.200\.\d+\.\d+::10\.200\.0\.1:255\.255\.0\.0::eth0:none$/);
+    expect(read.bootArgs).toMatch(/ ip=10\.200\.\d+\.\d+::10\.200\.0\.1:255\.255\.0\.0::eth0:none$/);
     expect(result.cleanupErrors).toEqual([]);
     // Released: the TAP is gone; the shared bridge stays, as upstream's release leaves it.
     const links = (await readLinks(current.netns)).map((l) => l.ifname);

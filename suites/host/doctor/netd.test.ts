@@ -14,6 +14,7 @@ import { requireRoot, requireTools } from '../../support/require.ts';
 import { Throwaway, existsInDatabase, hostAsSudoUser } from './throwaway.ts';
 import { startTinyNetd } from './tiny-netd.ts';
 import { startSharedNetdProcess } from '../../../fixtures/fake-shared-netd/spawn.ts';
+import { createNetns, deleteNetns, startDaemon } from '../netd/support.ts';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/octolab-verify.mjs');
 const made = new Throwaway();
@@ -80,6 +81,29 @@ describe('the netd check against a real unix socket', () => {
     expect(netd.log().filter((line) => line.startsWith('op='))).toEqual(['op=hello', 'op=ping']);
   });
 
+  it("passes on this project's reference daemon (the daemon's own code on a real root:<group> 0660 socket, links in a namespace), reporting the per-lab design, in process and through the launcher", { tags: ['root', 'users', 'net', 'slow'], timeout: 90_000 }, async (ctx) => {
+    prerequisites(ctx);
+    requireTools(ctx, 'net', ['ip']);
+    const { group, member, dir, socketPath } = await world();
+    const netns = await createNetns();
+    made.defer(() => deleteNetns(netns));
+    const netd = await startDaemon({ netns, socketPath, group: group.name });
+    made.defer(() => netd.daemon.stop());
+    const details = `netd running and responding (perms OK): ${socketPath} (per-lab design, api_version 1, build octolab-verify-netd-1)`;
+    const result = await check(hostAsSudoUser(member), socketPath, group.name);
+    expect(result).toMatchObject({ ok: true, severity: 'info', details });
+    expect(result.facts).toEqual({ netd_api_version: '1', netd_build_id: 'octolab-verify-netd-1', netd_design: 'per-lab' });
+    // The same through the launcher, run by the member (a real login with the group).
+    const launched = await doctorAs(member.name, dir, { OCTOLAB_MICROVM_NETD_SOCK: socketPath, OCTOLAB_NETD_GROUP: group.name, NO_COLOR: '1' });
+    expect(launched.netd).toMatchObject({ ok: true, severity: 'info', details });
+    expect(netd.log.filter((line) => line.startsWith('op=')).map((line) => `${line.split(' ')[0]} uid=${/uid=(\d+)/.exec(line)?.[1]}`)).toEqual([
+      'op=hello uid=0',
+      'op=ping uid=0',
+      `op=hello uid=${member.uid}`,
+      `op=ping uid=${member.uid}`,
+    ]);
+  });
+
   it.for([
     ['mode 0666', (g: number) => ({ uid: 0, gid: g, mode: 0o666 }), 'Socket mode is 0666, expected 0660 (no world access)'],
     ['mode 0600', (g: number) => ({ uid: 0, gid: g, mode: 0o600 }), 'Socket mode is 0600, expected 0660 (no world access)'],
@@ -126,7 +150,7 @@ describe('the netd check against a real unix socket', () => {
     const host = hostAsRoot();
     const missing = await check(host, socketPath, 'octolab');
     expect(missing).toMatchObject({ ok: false, severity: 'fatal', details: `netd socket not found: ${socketPath}` });
-    expect(missing.hint).toMatch(/start netd/);
+    expect(missing.hint).toMatch(/^microvm-netd is not running: .*`[^`]*netd serve/);
     await fs.writeFile(socketPath, '');
     expect(await check(host, socketPath, 'octolab')).toMatchObject({ ok: false, details: `netd path exists but is not a socket: ${socketPath} is a regular file` });
   });

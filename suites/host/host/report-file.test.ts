@@ -3,6 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { dir, type DirectoryResult } from 'tmp-promise';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HostError } from '../../../lib/errors.ts';
 import { realReportReader, writeReportFile } from '../../../lib/host/report-file.ts';
 import { gate, requireRoot } from '../../support/require.ts';
 
@@ -70,7 +71,10 @@ describe('writing a report as root under sudo, into a directory others can write
     gate(ctx, 'root', mounted.exitCode === 0 ? null : `cannot mount a small tmpfs to fill up: ${mounted.stderr || mounted.message}`);
     try {
       await fs.writeFile(path.join(small, 'x.xml'), 'old report\n');
-      await expect(writeReportFile(path.join(small, 'x.xml'), 'x'.repeat(1024 * 1024), SUDO)).rejects.toMatchObject({ code: 'ENOSPC' });
+      const error = await writeReportFile(path.join(small, 'x.xml'), 'x'.repeat(1024 * 1024), SUDO).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HostError);
+      expect((error as HostError).errno).toBe('ENOSPC');
+      expect((error as HostError).summary).toContain('ENOSPC (no space left on device)');
       expect(await fs.readdir(small)).toEqual(['x.xml']);
       expect(await fs.readFile(path.join(small, 'x.xml'), 'utf8')).toBe('old report\n');
     } finally {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { requireTools } from '../../support/require.ts';
-import { awaitDaemonStart, clientOf, labLinksIn, NamespaceRig, waitFor } from './support.ts';
+import { awaitDaemonStart, clientOf, ipv4Of, labLinksIn, NamespaceRig, readLinks, waitFor } from './support.ts';
 
 const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
 const RUN_SCRIPT = fileURLToPath(new URL('../../../bin/run-netd.sh', import.meta.url));
@@ -53,17 +53,23 @@ describe('octolab-verify netd as a process', () => {
     expect((await fs.readFile(pidfile, 'utf8')).trim()).toBe(String(child.pid));
     const hello = await cli(['hello', '--socket', socketPath]);
     expect(hello).toMatchObject({ code: 0, stdout: expect.stringContaining('microvm-netd api_version 1') });
+    expect(hello.stdout).toContain('design: per-lab (hello says design "per-lab")');
+    // The address scheme's worked example (docs/netd-daemon.md), on real devices.
+    const guest = { guest_ip: '10.210.120.2', gateway: '10.210.120.1', netmask: '255.255.255.0', dns: '8.8.8.8' };
     const alloc = await cli(['alloc', LAB, '--socket', socketPath]);
-    expect(alloc).toMatchObject({ code: 0, stdout: expect.stringContaining('obr1234567812') });
-    expect(alloc.stdout).toContain('otp1234567812');
+    expect(alloc).toEqual({
+      code: 0,
+      stdout: [`lab ${LAB} (per-lab design): bridge obr1234567812, tap otp1234567812 (created)`, 'guest: ip 10.210.120.2, gateway 10.210.120.1, netmask 255.255.255.0, dns 8.8.8.8'].join('\n'),
+      stderr: '',
+    });
+    expect(ipv4Of((await readLinks(netns)).find((link) => link.ifname === 'obr1234567812'))).toEqual(['10.210.120.1/24']);
     const diag = await cli(['diag', LAB, '--socket', socketPath, '--json']);
-    expect(JSON.parse(diag.stdout)).toMatchObject({ ok: true, result: { healthy: true, tap: { owner_uid: 4242 } } });
+    expect(JSON.parse(diag.stdout)).toMatchObject({ ok: true, result: { healthy: true, design: 'per-lab', network_params: guest, tap: { owner_uid: 4242 } } });
     const collision = await cli(['alloc', '12345678-12ff-4fff-8fff-ffffffffffff', '--socket', socketPath, '--json']);
     expect(collision.code).toBe(1);
     expect(JSON.parse(collision.stdout)).toMatchObject({ ok: false, error: 'LAB_COLLISION' });
     const list = await cli(['list', '--socket', socketPath]);
-    expect(list).toMatchObject({ code: 0, stdout: expect.stringContaining('obr1234567812') });
-    expect(list.stdout).toContain('otp1234567812');
+    expect(list).toEqual({ code: 0, stdout: ['per-lab design', 'lab unknown (prefix 1234567812)  obr1234567812  otp1234567812', '2 interface(s) listed; the daemon counts 2'].join('\n'), stderr: '' });
     expect(await cli(['release', LAB, '--socket', socketPath])).toMatchObject({ code: 0, stdout: expect.stringContaining('deleted otp1234567812, obr1234567812') });
     expect(await labLinksIn(netns)).toEqual([]);
     child.kill('SIGINT');

@@ -108,7 +108,27 @@ describe('octolab-verify boot (the CLI as a process)', { timeout: 60_000 }, () =
     const run = await runBin(['boot'], envFor({ FAKE_FIRECRACKER_MODE: 'no-marker' })).done;
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('octolab-verify boot: FAILED at stage "serial-marker"\n');
-    expect(run.stdout).toMatch(/^boot FAILED at stage "serial-marker"/);
+    expect(run.stdout).toMatch(/^ {2}✓ prepare[\s\S]*\n {2}✗ serial-marker[^\n]*\nboot FAILED at stage "serial-marker"/);
+    expect(await residueOf(sandbox.stateDir)).toEqual([]);
+  });
+
+  it('with stdout piped (a CI log), prints each stage as it passes, not all at the end', async () => {
+    // hold: the guest prints the marker and never exits, so the boot waits at guest-exit until its
+    // budget is spent; a stage line seen while the process still runs was printed as it passed.
+    const { child, done } = runBin(['boot', '--timeout', '60'], envFor({ FAKE_FIRECRACKER_MODE: 'hold' }));
+    const seenWhileRunning = await new Promise<boolean>((resolve) => {
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('✓ serial-marker')) resolve(child.exitCode === null && child.signalCode === null);
+      });
+      child.once('close', () => resolve(false));
+    });
+    expect(seenWhileRunning).toBe(true);
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.code).toBe(130);
+    expect(run.stdout.match(/✓ prepare/g)).toHaveLength(1);
     expect(await residueOf(sandbox.stateDir)).toEqual([]);
   });
 
@@ -163,15 +183,23 @@ describe('octolab-verify boot (in-process)', { timeout: 60_000 }, () => {
   });
 
   it.each([
-    [['boot', '--timeout', '0'], /--timeout must be a positive number of seconds .* from 0.001 to 2147483, got "0"/],
+    [['boot', '--timeout', '0'], /--timeout must be a number of seconds from 0.001 to 3600 .*got "0"/],
+    [['boot', '--timeout', '99999'], /--timeout must be a number of seconds from 0.001 to 3600 .*got "99999"/],
     [['boot', '--marker-match', 'fuzzy'], /--marker-match must be line or contains/],
     [['boot', '--marker', ''], /--marker must be one line of printable text/],
-    [['boot', '--bogus'], /Unknown option '--bogus'/],
-    [['image'], /missing subcommand/],
-  ])('refuses %j with exit 64 and says what was wrong', async (argv, message) => {
+    [['boot', '--bogus'], /unknown option --bogus/],
+    [['image'], /image needs a subcommand: image build/],
+  ])('refuses %j with exit 64 and says what was wrong, in one line that points at --help', async (argv, message) => {
     const { io, stderr } = memoryIo(argv, envFor());
     expect(await runCli(io)).toBe(64);
     expect(stderr()).toMatch(message);
+    expect(stderr()).toMatch(new RegExp(`^octolab-verify ${argv[0]}: [^\\n]*; see \`octolab-verify ${argv[0]} --help\`\\n$`));
+  });
+
+  it.each([['banana'], ['2']])('refuses KEEP=%s (exit 78) instead of reading it as "no"', async (value) => {
+    const { io, stderr } = memoryIo(['boot'], envFor({ KEEP: value }));
+    expect(await runCli(io)).toBe(78);
+    expect(stderr()).toBe(`octolab-verify boot: invalid configuration: KEEP=${JSON.stringify(value)} (from the environment): allowed is 1, true, yes or on (or 0, false, no, off, empty); Set KEEP=1 or KEEP=0, or unset it.\n`);
   });
 
   it('fails at prepare, exit 1, when no kernel is configured', async () => {

@@ -9,6 +9,8 @@ import { FakeProcessTable } from '../../../fixtures/fake-process-table.ts';
 import { runCleanupCommand } from '../../../lib/cli/commands/cleanup.ts';
 import type { CliIo } from '../../../lib/cli/io.ts';
 import { createInstallFs } from '../../../lib/host/install-fs.ts';
+import { UsageError } from '../../../lib/errors.ts';
+import { TOOL_VERSION } from '../../../lib/version.ts';
 
 const LAB = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const YOUNG = '11111111-2222-4333-8444-555555555555';
@@ -140,10 +142,29 @@ describe('octolab-verify cleanup', () => {
     await expect(cleanup(args)).rejects.toThrow(/is not a duration|is not a namespace name/);
   });
 
-  it('finds nothing in a state dir that does not exist', async () => {
+  it('regression: refuses a --state-dir that does not exist (exit 64) instead of finding "nothing left behind" there', async () => {
     const io: CliIo = { argv: [], env: {}, cwd: temp.path, stdout: { write: (t: string) => out.push(t) } as never, stderr: { write: (t: string) => out.push(t) } as never };
-    const code = await runCleanupCommand(io, ['--state-dir', path.join(temp.path, 'nope')], { host: new FakeHost(), processes: new FakeProcessTable(), linksIn: () => new FakeLinks(), now: () => NOW });
+    const error = await runCleanupCommand(io, ['--state-dir', path.join(temp.path, 'nope')], { host: new FakeHost(), processes: new FakeProcessTable(), linksIn: () => new FakeLinks(), now: () => NOW }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).summary).toBe(`--state-dir ${path.join(temp.path, 'nope')} does not exist, so there is nothing to clean there: check the path (the configured one is OCTOLAB_MICROVM_STATE_DIR)`);
+    expect(out.join('')).toBe('');
+  });
+
+  it('says so when the configured state dir does not exist, and still looks for processes and links', async () => {
+    const io: CliIo = { argv: [], env: { OCTOLAB_MICROVM_STATE_DIR: path.join(temp.path, 'never-set-up') }, cwd: temp.path, stdout: { write: (t: string) => out.push(t) } as never, stderr: { write: (t: string) => out.push(t) } as never };
+    const links = new FakeLinks().seed({ name: 'obr0a1b2c3d4e', kind: 'bridge', alias: `octolab:lab=${LAB}` });
+    const code = await runCleanupCommand(io, ['--dry-run'], { host: new FakeHost(), processes: new FakeProcessTable(), linksIn: () => links, now: () => NOW, sockets: new FakeHost().sockets });
     expect(code).toBe(0);
-    expect(out.join('')).toContain('nothing left behind by a lab was found');
+    expect(out.join('')).toContain(`note: the state dir ${path.join(temp.path, 'never-set-up')} does not exist: no lab directories to look at (processes and links were still searched)`);
+    expect(out.join('')).toContain('obr0a1b2c3d4e');
+  });
+
+  it('prints the plan as snake_case JSON with the tool\'s version with --json', async () => {
+    expect(await cleanup(['--dry-run', '--json'])).toBe(0);
+    const json = JSON.parse(out.join(''));
+    expect(json).toMatchObject({ tool: { name: 'octolab-verify', version: TOOL_VERSION }, ok: true, dry_run: true, state_dir: stateDir, state_dir_found: true, outcomes: null });
+    expect(json.remove).toHaveLength(7);
+    expect(json.remove[0]).toMatchObject({ kind: 'process', pid: 4242, lab_id: LAB });
+    expect(JSON.stringify(json)).not.toMatch(/"[a-z]+[A-Z][a-zA-Z]*":/);
   });
 });

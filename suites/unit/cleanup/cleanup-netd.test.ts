@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeHost } from '../../../fixtures/fake-host.ts';
 import { FakeLinks } from '../../../fixtures/fake-links.ts';
 import { InProcessNetd } from '../../../fixtures/fake-netd.ts';
+import { InProcessPreviousNetd } from '../../../fixtures/fake-previous-netd.ts';
 import { InProcessSharedNetd } from '../../../fixtures/fake-shared-netd/in-process.ts';
 import { sharedToolsAsLinks } from '../../../fixtures/fake-shared-netd/links-view.ts';
 import type { Links } from '../../../lib/netd/links.ts';
@@ -90,6 +91,17 @@ describe('cleanup through microvm-netd', () => {
     expect(hereLinks.batches).toEqual([[{ op: 'delete', name: LAB.tap }, { op: 'delete', name: LAB.bridge }]]);
     expect(hereLinks.labLinkNames()).toEqual([]);
     expect(nsLinks.labLinkNames()).toEqual([]);
+  });
+
+  it('releases the lab through the previous per-lab daemon too, whose list is the old `labs` shape', async () => {
+    const previous = new InProcessPreviousNetd({ socketPath: SOCKET, links: hereLinks });
+    await allocated(previous.netd);
+    expect(await cleanup([], previous.sockets)).toBe(0);
+    const text = out.join('');
+    expect(text).toContain(`releasing lab by lab through microvm-netd at ${SOCKET} (release_vm_net; it answered hello and ping; per-lab design)`);
+    expect(text).toContain(`[removed] deleted link ${LAB.bridge} through microvm-netd (release_vm_net ${LAB.labId})`);
+    expect(previous.ops).toEqual(['hello', 'ping', 'list', 'release_vm_net']);
+    expect(hereLinks.labLinkNames()).toEqual([]);
   });
 
   it('says in the dry run that it would release through the daemon, and asks it nothing but hello, ping and list', async () => {

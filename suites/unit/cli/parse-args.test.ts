@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../lib/errors.ts';
 import { MAX_TIMEOUT_SECONDS, parseSeconds } from '../../../lib/cli/parse-args.ts';
 
-const parse = (value: string | undefined) => parseSeconds(value, '--timeout', 'octolab-verify x [--timeout SECONDS]');
+const parse = (value: string | undefined) => parseSeconds(value, '--timeout', 'see `octolab-verify x --help`');
 
 describe('parseSeconds (--timeout, --request-timeout)', () => {
   it.each([
@@ -39,8 +39,8 @@ describe('parseSeconds (--timeout, --request-timeout)', () => {
     }
     expect(caught).toBeInstanceOf(UsageError);
     expect((caught as UsageError).summary).toBe(
-      `--timeout must be a positive number of seconds (digits, optionally with a fraction) from 0.001 to 2147483, got ${JSON.stringify(value)}`,
+      `--timeout must be a number of seconds from 0.001 to 2147483 (digits, optionally with a fraction, e.g. 90 or 2.5), got ${JSON.stringify(value)}`,
     );
-    expect((caught as UsageError).hint).toBe('usage: octolab-verify x [--timeout SECONDS]');
+    expect((caught as UsageError).hint).toBe('see `octolab-verify x --help`');
   });
 });

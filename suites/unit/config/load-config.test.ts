@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/index.ts';
-import { ConfigError } from '../../../lib/errors.ts';
+import { ConfigError, UsageError } from '../../../lib/errors.ts';
 import { FakeHost } from '../../../fixtures/fake-host.ts';
 
 const ENV_FILE = '/repo/backend/.env.local';
@@ -94,24 +94,76 @@ describe('loadConfig', () => {
     expect(error.message).toContain('OCTOLAB_MICROVM_VCPU_COUNT="0"');
   });
 
-  it('turns an unterminated quote into an error naming the file, line and variable', async () => {
-    const error = (await load({}, 'A=1\n\nOCTOLAB_MICROVM_KERNEL_PATH="/var/lib/vmlinux\n').catch((e: unknown) => e)) as ConfigError;
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toContain(`${ENV_FILE}:3: OCTOLAB_MICROVM_KERNEL_PATH: the value opens with " but never closes it`);
-    expect(error.hint).toContain('line 3');
+  it('skips a line with an unterminated quote with a warning naming the file, line and variable, and reads the rest', async () => {
+    const loaded = await load({}, 'A=1\n\nOCTOLAB_MICROVM_KERNEL_PATH="/var/lib/vmlinux\nOCTOLAB_RUNTIME=firecracker\n');
+    expect(loaded.warnings).toHaveLength(1);
+    expect(loaded.warnings[0]).toContain(`${ENV_FILE}:3: OCTOLAB_MICROVM_KERNEL_PATH: the value opens with " but never closes it (line ignored; the rest of the file was read)`);
+    expect(loaded.warnings[0]).toContain('line 3');
+    expect(loaded.config.kernelPath).toBeNull();
+    expect(loaded.config.runtime).toBe('firecracker');
+    expect(loaded.sources.runtime).toEqual({ kind: 'file', name: 'OCTOLAB_RUNTIME', file: ENV_FILE, line: 4 });
   });
 
-  it('rejects a line that is not KEY=VALUE', async () => {
-    const error = (await load({}, 'this is not an assignment\n').catch((e: unknown) => e)) as ConfigError;
-    expect(error.message).toContain(`${ENV_FILE}:1: expected KEY=VALUE`);
+  it('regression: one line that is not KEY=VALUE no longer makes every command exit 78; it is a warning naming file:line', async () => {
+    const loaded = await load({}, 'this is not an assignment\nOCTOLAB_MICROVM_STATE_DIR=/srv/state\n');
+    expect(loaded.warnings).toEqual([expect.stringContaining(`${ENV_FILE}:1: expected KEY=VALUE, got "this is not an assignment"`)]);
+    expect(loaded.config.stateDir).toBe('/srv/state');
   });
 
-  it('fails when an explicitly named env file is missing, but not when the default one is', async () => {
+  it.each([
+    ['OCTOLAB_MICROVM_KERNAL_PATH', 'OCTOLAB_MICROVM_KERNEL_PATH'],
+    ['OCTOLAB_RUNTME', 'OCTOLAB_RUNTIME'],
+    ['octolab_runtime', 'OCTOLAB_RUNTIME'],
+    ['OCTOLAB_NETD_SOCK', 'OCTOLAB_MICROVM_NETD_SOCK'],
+  ])('says "did you mean" for %s in the environment or the env file', async (typo, meant) => {
+    const fromEnv = await load({ [typo]: 'x' });
+    expect(fromEnv.warnings).toEqual([`${typo} in the environment is not a variable octolab-verify reads: did you mean ${meant}? (it is ignored until renamed)`]);
+    const fromFile = await load({}, `${typo}=x\n`);
+    expect(fromFile.warnings).toEqual([`${typo} at ${ENV_FILE}:1 is not a variable octolab-verify reads: did you mean ${meant}? (it is ignored until renamed)`]);
+  });
+
+  it('stays quiet about names it knows, names far from any of its own and names other tools read', async () => {
+    const loaded = await load({ OCTOLAB_RUNTIME: 'compose', OCTOLAB_DATABASE_URL: 'x', OCTOLAB_MICROVM_USE_JAILER: 'false', OCTOLAB_RUNNER_TAG: 'kvm', KEEP: '1', MICROVM_STATE_DIR: '/s' }, 'OCTOLAB_MICROVM_VSOCK_PORT=5000\n');
+    expect(loaded.warnings).toEqual([]);
+  });
+
+  it('fails when an explicitly named env file is missing (78 from OCTOLAB_ENV_FILE, 64 from --dotenv), but not when the default one is', async () => {
     const host = new FakeHost();
     const error = (await loadConfig({ env: { OCTOLAB_ENV_FILE: '/nope/.env.local' }, fs: host.fs, cwd: '/repo' }).catch((e: unknown) => e)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
     expect(error.code).toBe('CONFIG_FILE_UNREADABLE');
-    expect(error.message).toContain('/nope/.env.local: ENOENT');
+    expect(error.summary).toBe('cannot read the env file /nope/.env.local named by OCTOLAB_ENV_FILE: ENOENT (no such file or directory)');
+    const flagError = (await loadConfig({ env: {}, envFile: '/nope/x.env', fs: host.fs, cwd: '/repo' }).catch((e: unknown) => e)) as UsageError;
+    expect(flagError).toBeInstanceOf(UsageError);
+    expect(flagError.summary).toContain('given with --dotenv');
     await expect(loadConfig({ env: {}, fs: host.fs, cwd: '/repo' })).resolves.toBeDefined();
+    await expect(loadConfig({ env: { OCTOLAB_ENV_FILE: '' }, fs: host.fs, cwd: '/repo' })).resolves.toBeDefined();
+  });
+
+  it.each([
+    ['a directory', { kind: 'directory' as const }, 'it is a directory, not a file'],
+    ['a FIFO (reading it would block)', { kind: 'fifo' as const }, 'it is a FIFO'],
+    ['a huge file', { kind: 'file' as const, size: 64 * 1024 * 1024 }, 'more than an env file'],
+  ])('refuses an env file that is %s without reading it', async (_label, file, message) => {
+    const host = new FakeHost().withFile('/etc/x.env', file);
+    const error = (await loadConfig({ env: { OCTOLAB_ENV_FILE: '/etc/x.env' }, fs: host.fs, cwd: '/repo' }).catch((e: unknown) => e)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.summary).toContain(message);
+  });
+
+  it('reads a relative OCTOLAB_KVM_DEVICE as the error it is (78), with what is allowed', async () => {
+    const error = (await load({ OCTOLAB_KVM_DEVICE: 'dev/kvm' }).catch((e: unknown) => e)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.summary).toBe('invalid configuration: OCTOLAB_KVM_DEVICE="dev/kvm" (from the environment): allowed is an absolute path (starting with /)');
+  });
+
+  it.each(['1.5', '90', '0.25'])('takes OCTOLAB_BOOT_TIMEOUT_SECS=%s by the same rule as boot --timeout', async (value) => {
+    expect((await load({ OCTOLAB_BOOT_TIMEOUT_SECS: value })).config.bootTimeoutSecs).toBe(Number(value));
+  });
+
+  it.each(['0', '3601', '99999', '1e3', '-5', 'abc'])('refuses OCTOLAB_BOOT_TIMEOUT_SECS=%s as boot --timeout does', async (value) => {
+    const error = (await load({ OCTOLAB_BOOT_TIMEOUT_SECS: value }).catch((e: unknown) => e)) as ConfigError;
+    expect(error.summary).toContain('allowed is a number of seconds from 0.001 to 3600');
   });
 
   it('accepts version constraints: exact, any patch, and at least', async () => {

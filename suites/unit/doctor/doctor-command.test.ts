@@ -65,7 +65,7 @@ describe('octolab-verify doctor', () => {
     expect((await doctor(s, args)).code).toBe(code);
   });
 
-  it('reads the env file given with --env-file (through the host) and records where values came from', async () => {
+  it('reads the env file given with --dotenv (or its old name --env-file, through the host) and records where values came from', async () => {
     const s = healthyScenario();
     s.host.withFile('/etc/octolab.env', { kind: 'file', content: 'OCTOLAB_MICROVM_KERNEL_PATH=/nowhere/vmlinux\n' });
     const { code, stdout } = await doctor(s, ['--json', '--env-file', '/etc/octolab.env'], { OCTOLAB_RUNTIME: 'firecracker', OCTOLAB_MICROVM_ROOTFS_BASE_PATH: '/var/lib/octolab/firecracker/rootfs.ext4' });
@@ -117,27 +117,66 @@ describe('octolab-verify doctor', () => {
     expect(/\u001b\[/.test(stdout)).toBe(colour);
   });
 
-  it('rejects an unknown option with the usage text (exit 64 through the CLI)', async () => {
+  it('rejects an unknown option with one line that points at --help (exit 64 through the CLI)', async () => {
     const captured = fakeIo(['doctor', '--jsno']);
     expect(await runCli(captured.io)).toBe(64);
-    expect(captured.stderr()).toMatch(/Unknown option '--jsno'[\s\S]*usage: octolab-verify doctor \[--json\] \[--junit FILE\] \[--strict\] \[--env-file PATH\]/);
+    expect(captured.stderr()).toBe('octolab-verify doctor: unknown option --jsno; see `octolab-verify doctor --help`\n');
   });
 
-  it.each(['doctr', 'constructor', 'toString', '__proto__'])('the CLI refuses the unknown command %j with the command list (exit 64)', async (name) => {
+  it.each(['doctr', 'constructor', 'toString', '__proto__'])('the CLI refuses the unknown command %j in one line (exit 64)', async (name) => {
     const captured = fakeIo([name]);
     expect(await runCli(captured.io)).toBe(64);
-    expect(captured.stderr()).toContain(`octolab-verify: unknown command ${JSON.stringify(name)}`);
-    expect(captured.stderr()).toMatch(/commands:[\s\S]*doctor +Check this host/);
+    expect(captured.stderr()).toBe(`octolab-verify: unknown command ${JSON.stringify(name)}; see \`octolab-verify --help\` for the commands\n`);
   });
 
-  it('is registered in the CLI and documents its options and exit codes in --help', async () => {
+  it('is registered in the CLI and documents every option and its exit codes in --help', async () => {
     const captured = fakeIo(['doctor', '--help']);
     expect(await runCli(captured.io)).toBe(0);
-    expect(captured.stdout()).toContain('--strict         a warning fails the run too (exit 3)');
-    expect(captured.stdout()).toMatch(/exit codes: 0 no fatal check failed, 2 a fatal check failed, 3 --strict and a check warned/);
+    const help = captured.stdout();
+    expect(help).toMatch(/^usage: octolab-verify doctor /);
+    for (const flag of ['--json', '--junit FILE', '--format NAME[:FILE]', '--strict', '--quiet', '--dotenv PATH', '--help']) expect(help).toContain(`  ${flag}`);
+    expect(help).toMatch(/--strict +A warning fails the run too \(exit 3\)/);
+    expect(help).toMatch(/exit codes:\n  0 +no fatal check failed[\s\S]*\n  1 +the checks ran, but a report file \(--junit, --format NAME:FILE\) could not\s+be written[\s\S]*\n  2 +the doctor found a fatal problem[\s\S]*\n  3 +--strict, and a doctor check warned[\s\S]*\n  64 +the command line is wrong[\s\S]*\n  78 +a setting/);
     const top = fakeIo(['--help']);
     await runCli(top.io);
     expect(top.stdout()).toMatch(/doctor +Check this host/);
+  });
+
+  it('writes the JUnit report before the verdict, so the verdict printed is the exit code (a write that fails says exit 1)', async () => {
+    await withDir(
+      async ({ path: dir }) => {
+        const s = healthyScenario();
+        breakers.kvmMissing(s);
+        // The target passes the early check, then becomes a directory before the write: a late failure.
+        const target = path.join(dir, 'late.xml');
+        const captured = fakeIo(['--junit', target], SETUP_ENV, { cwd: dir });
+        const run = runDoctorCommand(captured.io, ['--junit', target], {
+          host: s.host,
+          clock: FIXED_CLOCK,
+          gatherFacts: async () => {
+            await mkdir(target);
+            return FIXED_FACTS;
+          },
+        });
+        expect(await run).toBe(1);
+        expect(captured.stdout()).toMatch(/1 fatal, 0 warning\(s\); exit 1: the JUnit report was not written \(the checks above stand\)\n$/);
+        expect(captured.stderr()).toMatch(/^octolab-verify doctor: cannot write .*late\.xml: EISDIR \(is a directory\)/);
+        expect(captured.stderr().trim().split('\n')).toHaveLength(1);
+      },
+      { unsafeCleanup: true },
+    );
+  });
+
+  it('prints only what failed with --quiet, and nothing on a healthy host', async () => {
+    const s = healthyScenario();
+    breakers.kvmMissing(s);
+    const { code, stdout } = await doctor(s, ['--quiet']);
+    expect(code).toBe(2);
+    expect(stdout).not.toContain('host:');
+    expect(stdout).not.toMatch(/^ {2}OK /m);
+    expect(stdout).toMatch(/^ {2}FAIL {2}kvm/m);
+    expect(stdout).toContain('exit 2: a fatal check failed');
+    expect((await doctor(healthyScenario(), ['--quiet'])).stdout).toBe('');
   });
 
   it('fails with a configuration error (exit 78) naming the variable and value, before any check runs', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_HINT_ENVIRONMENT, kvmModuleOf, type HintEnvironment } from '../../../lib/doctor/hint-environment.ts';
 import { hints, newLoginHint, SETUP_COMMAND, type HintContext } from '../../../lib/doctor/hints.ts';
 
 const linux: HintContext = { wsl: false, distro: '<distro>', user: 'alice' };
@@ -11,9 +12,7 @@ describe('hints', () => {
     ['kvmApi', (h: HintContext) => hints.kvmApi(h)],
     ['kvmCreateVm', (h: HintContext) => hints.kvmCreateVm(h, 'ENOMEM')],
     ['vsockMissing', (h: HintContext) => hints.vsockMissing(h)],
-    ['netdNotRunning', (h: HintContext) => hints.netdNotRunning(h)],
     ['netdDenied', (h: HintContext) => hints.netdDenied(h, 'octolab', true, false)],
-    ['netdUnresponsive', (h: HintContext) => hints.netdUnresponsive(h)],
   ])('%s differs between WSL and plain Linux', (_name, render) => {
     expect(render(wsl)).not.toBe(render(linux));
     expect(render(wsl).length).toBeGreaterThan(20);
@@ -70,5 +69,44 @@ describe('hints', () => {
 
   it('tells a user missing a group that does not exist to create it first', () => {
     expect(hints.netdDenied(linux, 'octolab', false, false)).toContain('`sudo groupadd octolab`');
+  });
+
+  describe('commands that run as printed on this host', () => {
+    const on = (env: Partial<HintEnvironment>, extra: Partial<HintContext> = {}): HintContext => ({ ...linux, env: { ...DEFAULT_HINT_ENVIRONMENT, ...env }, ...extra });
+
+    it('starts netd with systemctl where systemd runs and the unit is installed', () => {
+      expect(hints.netdNotRunning(on({ systemd: true, netdUnit: true }))).toBe('microvm-netd is not running: start it: `sudo systemctl start microvm-netd`.');
+      expect(hints.netdUnresponsive(on({ systemd: true, netdUnit: true }))).toContain('`sudo journalctl -u microvm-netd`');
+    });
+
+    it('sends a systemd host without the unit to setup, which installs it, or to netd serve', () => {
+      const text = hints.netdNotRunning(on({ systemd: true, netdUnit: false }));
+      expect(text).toContain('install and start its systemd unit with setup (`sudo octolab-verify setup --kernel-sha256 <sha256|skip>`)');
+      expect(text).toContain('`sudo octolab-verify netd serve`');
+      expect(text).not.toContain('systemctl');
+    });
+
+    it('says how to start netd by hand where systemd does not run (WSL, containers), with a socket and group that are not the defaults', () => {
+      const text = hints.netdNotRunning(on({ systemd: false, cli: '/opt/ov/bin/octolab-verify.mjs', runNetd: '/opt/ov/bin/run-netd.sh' }, { netdSocket: '/run/x/n.sock', netdGroup: 'labs' }));
+      expect(text).toBe(
+        'microvm-netd is not running: systemd does not run here, so start it by hand: `sudo /opt/ov/bin/octolab-verify.mjs netd serve --socket /run/x/n.sock --group labs` (foreground; keep it running) or, in the background, `sudo /opt/ov/bin/run-netd.sh --daemon --socket /run/x/n.sock --group labs`.',
+      );
+      expect(hints.netdNotRunning(on({ systemd: false }, { wsl: true }))).toContain('systemd does not run here');
+    });
+
+    it('drops sudo in a root shell, and keeps PATH for node under sudo when node is outside sudo\'s path', () => {
+      expect(hints.netdNotRunning(on({ sudo: '', sudoCli: '' }))).toContain('`octolab-verify netd serve`');
+      expect(hints.stateDirMissing(on({ sudo: '', sudoCli: '' }), '/s')).toContain('`mkdir -p /s && chown alice /s && chmod 700 /s`');
+      expect(hints.firecrackerNotFound(on({ sudoCli: 'sudo env "PATH=$PATH" ' }), '1.7.0')).toContain('`sudo env "PATH=$PATH" octolab-verify setup --kernel-sha256 <sha256|skip>`');
+    });
+
+    it('names the KVM module of this CPU (from /proc/cpuinfo\'s vendor_id), or both when it is unknown', () => {
+      expect(kvmModuleOf('processor\t: 0\nvendor_id\t: GenuineIntel\n')).toBe('kvm_intel');
+      expect(kvmModuleOf('vendor_id\t: AuthenticAMD\n')).toBe('kvm_amd');
+      expect(kvmModuleOf('')).toBeNull();
+      expect(hints.kvmMissing(on({ kvmModule: 'kvm_amd' }))).toBe('Load KVM: `sudo modprobe kvm_amd` (this CPU is AMD) and enable AMD-V in the BIOS/UEFI; inside a VM, enable nested virtualization on its hypervisor.');
+      expect(hints.kvmMissing(on({ kvmModule: 'kvm_intel' }))).toContain('`sudo modprobe kvm_intel` (this CPU is Intel) and enable VT-x');
+      expect(hints.kvmMissing(on({ kvmModule: null }))).toContain('`sudo modprobe kvm_intel` (Intel) or `sudo modprobe kvm_amd` (AMD)');
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PATHS, breakers, healthyScenario, makeWsl, type DoctorScenario } from '../../../fixtures/doctor-hosts.ts';
 import { renderDoctorJson } from '../../../lib/doctor/render-json.ts';
 import { renderDoctorJUnit } from '../../../lib/doctor/render-junit.ts';
@@ -41,3 +41,27 @@ describe('doctor renderings match their golden files (update with UPDATE_GOLDEN=
     }
   });
 });
+
+describe('doctor text for a terminal of a given width, and --quiet (update with UPDATE_GOLDEN=1)', () => {
+  it('wraps every fix under itself at 80 columns, never inside a word or a `command`', async () => {
+    const s = healthyScenario();
+    breakers.firecrackerMissing(s);
+    breakers.stateDirMissing(s);
+    breakers.netdMissing(s);
+    const report = await runStable(s, { strict: false });
+    const text = renderDoctorText(report, { color: false, width: 80 });
+    expectGolden('several-fatal.80-columns.txt', text);
+    for (const line of text.split('\n').filter((l) => l.startsWith(' '.repeat(21)))) {
+      // Only an unbreakable piece (a URL, a `command`) may run past the width, on a line of its own.
+      if (line.length > 80) expect(line.trim().replace(/`[^`]*`/g, 'CODE')).not.toMatch(/\s/);
+    }
+  });
+
+  it('prints only the failures and the verdict with quiet', async () => {
+    const s = healthyScenario();
+    breakers.kvmMissing(s);
+    breakers.vsockMissing(s);
+    expectGolden('kvm-missing.quiet.txt', renderDoctorText(await runStable(s, { strict: false }), { color: false, width: 80, quiet: true }));
+  });
+});
+

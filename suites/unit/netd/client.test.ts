@@ -1,10 +1,12 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { FakeHost } from '../../../fixtures/fake-host.ts';
 import { InProcessNetd } from '../../../fixtures/fake-netd.ts';
+import { InProcessPreviousNetd } from '../../../fixtures/fake-previous-netd.ts';
 import { InProcessSharedNetd } from '../../../fixtures/fake-shared-netd/in-process.ts';
 import { createNetdClient, parseNetdReply, type CallOptions } from '../../../lib/netd/client.ts';
 import { NetdError } from '../../../lib/netd/errors.ts';
-import type { FlatErrorReply, NestedErrorReply } from '../../../lib/netd/protocol.ts';
+import { labLinkNames } from '../../../lib/netd/names.ts';
+import { MAX_CONNECTIONS, MAX_PEER_CONNECTIONS, REQUEST_DEADLINE_MS, type FlatErrorReply, type NestedErrorReply } from '../../../lib/netd/protocol.ts';
 import type { AllocView, ReleaseView } from '../../../lib/netd/views.ts';
 import { LABS } from './support.ts';
 
@@ -43,28 +45,25 @@ async function failure(promise: Promise<unknown>): Promise<NetdError> {
 }
 
 describe('the client against the per-lab reference daemon (in process)', () => {
-  it('shakes hands, pings, allocates, diagnoses, lists and releases', async () => {
+  it('shakes hands, pings, allocates, diagnoses, lists and releases, with the design from hello and the guest parameters from alloc', async () => {
     const { client, netd } = clientFor();
-    await expect(client.hello()).resolves.toMatchObject({ name: 'microvm-netd', api_version: 1, design: 'per-lab' });
+    await expect(client.hello()).resolves.toMatchObject({ name: 'microvm-netd', api_version: 1, design: 'per-lab', design_evidence: 'hello says design "per-lab"' });
     await expect(client.ping()).resolves.toMatchObject({ status: 'ok', missing: [] });
-    await expect(client.alloc(LABS.one)).resolves.toMatchObject({ lab_id: LABS.one, design: 'per-lab', bridge: 'obr1234567812', tap: 'otp1234567812', created: true });
-    await expect(client.diag(LABS.one)).resolves.toMatchObject({ design: 'per-lab', healthy: true, verdict: 'healthy', tap: { owned: true, master: 'obr1234567812' } });
-    await expect(client.list()).resolves.toMatchObject({ design: 'per-lab', labs: [{ lab_id: LABS.one, bridge: 'obr1234567812', tap: 'otp1234567812' }], complete: true });
-    await expect(client.release(LABS.one)).resolves.toEqual({ lab_id: LABS.one, lab_id_suffix: null, design: 'per-lab', bridge_deleted: 'obr1234567812', tap_deleted: 'otp1234567812' });
+    // The address scheme's worked example (docs/netd-daemon.md): slot 0x12345678 % 1024 = 632 of 10.208.0.0/14 in /24s.
+    const guest = { guest_ip: '10.210.120.2', gateway: '10.210.120.1', netmask: '255.255.255.0', dns: '8.8.8.8' };
+    await expect(client.alloc(LABS.one)).resolves.toEqual({ lab_id: LABS.one, lab_id_suffix: '789abc', design: 'per-lab', bridge: 'obr1234567812', tap: 'otp1234567812', ...guest, created: true, missing: [] } satisfies AllocView);
+    await expect(client.diag(LABS.one)).resolves.toMatchObject({ design: 'per-lab', lab_id_suffix: '789abc', healthy: true, verdict: 'healthy', tap: { owned: true, master: 'obr1234567812' }, network_params: guest });
+    // The list names devices, not labs: a lab is found by the 10 hex digits of its devices' names.
+    await expect(client.list()).resolves.toMatchObject({ design: 'per-lab', shape: 'interfaces', labs: [{ lab_prefix: '1234567812', lab_id: null, bridge: 'obr1234567812', tap: 'otp1234567812' }], unowned: [], count: 2, pages: 1, complete: true });
+    await expect(client.release(LABS.one)).resolves.toEqual({ lab_id: LABS.one, lab_id_suffix: '789abc', design: 'per-lab', bridge_deleted: 'obr1234567812', tap_deleted: 'otp1234567812' });
     expect(netd.links.labLinkNames()).toEqual([]);
   });
 
-  it('reports the guest parameters an old reply lacks as missing, never as values', async () => {
-    const { client } = clientFor();
-    const alloc = await client.alloc(LABS.one);
-    expect(alloc).toMatchObject({ guest_ip: null, gateway: null, netmask: null, dns: null, missing: ['guest_ip', 'gateway', 'netmask', 'dns'] });
-  });
-
-  it('diagnoses an absent lab as not healthy, device by device', async () => {
+  it('diagnoses an absent lab as not healthy, device by device, and without addresses', async () => {
     const { client } = clientFor();
     const diag = await client.diag(LABS.other);
-    expect(diag).toMatchObject({ verdict: 'not-healthy', healthy: false, bridge: { exists: false }, tap: { exists: false } });
-    expect(diag.checks.filter((c) => c.ok === false).map((c) => c.name)).toEqual(['tap exists', 'bridge exists', 'tap enslaved to obrabcdefabcd']);
+    expect(diag).toMatchObject({ verdict: 'not-healthy', healthy: false, bridge: { exists: false }, tap: { exists: false }, network_params: null });
+    expect(diag.checks.filter((c) => c.ok === false).map((c) => c.name)).toEqual(['tap exists', 'bridge exists', 'tap enslaved to obrabcdefabcd', 'guest network parameters']);
     // Whether absent devices are up or owned is no question: those checks are not made.
     expect(diag.checks.map((c) => c.name)).toEqual(['tap exists', 'bridge exists', 'tap enslaved to obrabcdefabcd', 'guest network parameters']);
   });
@@ -101,13 +100,65 @@ describe('the client against the per-lab reference daemon (in process)', () => {
     expect(await failure(client.list())).toMatchObject({ code: 'NETD_UNAVAILABLE', reason: 'ETIMEDOUT' });
   });
 
-  it("reads a list of 200 labs, larger than upstream's 16 KiB reply limit, in the old shape", async () => {
-    // 200 allocs in flight at once: above the daemon's default connection limit.
-    const { client } = clientFor(new InProcessNetd({ socketPath: SOCKET, maxConnections: 256 }));
-    const labs = Array.from({ length: 200 }, (_, i) => `${(i + 1).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`);
-    await Promise.all(labs.map((lab) => client.alloc(lab)));
+  it("reads the daemon's paged list of 250 labs whole (two pages, each within upstream's 16 KiB)", async () => {
+    const { client, netd } = clientFor();
+    const labs = Array.from({ length: 250 }, (_, i) => `${(i + 1).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`);
+    // In batches within one client's share of the daemon's connections.
+    for (let i = 0; i < labs.length; i += 100) await Promise.all(labs.slice(i, i + 100).map((lab) => client.alloc(lab)));
     const list = await client.list();
-    expect({ count: list.count, labs: list.labs.length, complete: list.complete }).toEqual({ count: 400, labs: 200, complete: true });
+    expect({ count: list.count, pages: list.pages, labs: list.labs.length, complete: list.complete }).toEqual({ count: 500, pages: 2, labs: 250, complete: true });
+    expect(list.labs.map((lab) => lab.lab_prefix)).toEqual(labs.map((lab) => labLinkNames(lab).prefix));
+    expect(list.labs.every((lab) => lab.lab_id === null && lab.bridge !== null && lab.tap !== null)).toBe(true);
+    expect(netd.log.filter((line) => line.startsWith('op=list'))).toHaveLength(2);
+  });
+
+  it("refuses the requests a client keeps in flight beyond its share, with the daemon's limits in the hint", async () => {
+    const { client } = clientFor();
+    const labs = Array.from({ length: 200 }, (_, i) => `${(i + 1).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`);
+    const settled = await Promise.allSettled(labs.map((lab) => client.alloc(lab)));
+    const refused = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as NetdError);
+    // All 200 connect before any is answered: the in-process client is one peer, as one process is one uid.
+    expect({ served: settled.length - refused.length, refused: refused.length }).toEqual({ served: MAX_PEER_CONNECTIONS, refused: 200 - MAX_PEER_CONNECTIONS });
+    expect(new Set(refused.map((e) => e.code))).toEqual(new Set(['TOO_MANY_CONNECTIONS']));
+    expect(refused[0]!.summary).toContain(`at most ${MAX_PEER_CONNECTIONS} connections at once per client`);
+    expect(refused[0]!.hint).toContain(`serves ${MAX_CONNECTIONS} at once, at most ${MAX_PEER_CONNECTIONS} per client uid, and ends a connection whose request has not arrived within ${REQUEST_DEADLINE_MS / 1000} s`);
+  });
+});
+
+describe('the client against the previous per-lab daemon (before the address scheme) and the one before the handshake', () => {
+  function previous(options: { hello?: boolean } = {}) {
+    const netd = new InProcessPreviousNetd({ socketPath: SOCKET, ...options });
+    return { netd, client: createNetdClient({ sockets: netd.sockets, socketPath: SOCKET, timeoutMs: 2000 }) };
+  }
+
+  it("reads the design from hello's build id, and reports the guest parameters an old alloc reply lacks as missing, never as values", async () => {
+    const { client } = previous();
+    await expect(client.hello()).resolves.toMatchObject({ design: 'per-lab', design_evidence: `hello's build_id is "octolab-verify-netd-1" (this project's per-lab daemon, a version from before hello's design field)` });
+    const alloc = await client.alloc(LABS.one);
+    expect(alloc).toEqual({ lab_id: LABS.one, lab_id_suffix: null, design: 'per-lab', bridge: 'obr1234567812', tap: 'otp1234567812', guest_ip: null, gateway: null, netmask: null, dns: null, created: true, missing: ['guest_ip', 'gateway', 'netmask', 'dns'] } satisfies AllocView);
+    const diag = await client.diag(LABS.one);
+    expect(diag).toMatchObject({ verdict: 'healthy', healthy: true, network_params: null, lab_id_suffix: null });
+    expect(diag.checks.at(-1)).toEqual({ name: 'guest network parameters', ok: null, detail: 'the daemon does not report them' });
+    await expect(client.release(LABS.one)).resolves.toEqual({ lab_id: LABS.one, lab_id_suffix: null, design: 'per-lab', bridge_deleted: 'obr1234567812', tap_deleted: 'otp1234567812' });
+  });
+
+  it('identifies the daemon before the handshake as the old per-lab one', async () => {
+    const { client, netd } = previous({ hello: false });
+    await expect(client.identify()).resolves.toEqual({ hello: null, design: 'per-lab', design_evidence: 'no hello (UNKNOWN_OP): the old per-lab daemon, which predates the handshake' });
+    await expect(client.alloc(LABS.one)).resolves.toMatchObject({ design: 'per-lab', missing: ['guest_ip', 'gateway', 'netmask', 'dns'] });
+    expect(netd.ops).toEqual(['hello', 'alloc_vm_net']);
+  });
+
+  it("reads a list of 200 labs in the old shape, one reply larger than upstream's 16 KiB, with each lab's id", async () => {
+    const { client, netd } = previous();
+    const labs = Array.from({ length: 200 }, (_, i) => `${(i + 1).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`);
+    for (let i = 0; i < labs.length; i += 100) await Promise.all(labs.slice(i, i + 100).map((lab) => client.alloc(lab)));
+    netd.links.seed({ name: 'otp00000000ff', kind: 'tap' });
+    const raw = await client.request({ op: 'list' }, { maxResponseBytes: 1 << 20 });
+    expect(JSON.stringify(raw).length).toBeGreaterThan(16_384);
+    const list = await client.list();
+    expect({ shape: list.shape, count: list.count, pages: list.pages, labs: list.labs.length, complete: list.complete, unowned: list.unowned }).toEqual({ shape: 'labs', count: 400, pages: 1, labs: 200, complete: true, unowned: ['otp00000000ff'] });
+    expect(list.labs.map((lab) => lab.lab_id)).toEqual(labs);
   });
 });
 

@@ -3,10 +3,9 @@ import { createStreamPair, InProcessNetd } from '../../../fixtures/fake-netd.ts'
 import { FakeNetdServeHost } from '../../../fixtures/fake-netd-serve-host.ts';
 import { FakeLinks } from '../../../fixtures/fake-links.ts';
 import { createAddressPool, DEFAULT_POOL_SETTINGS } from '../../../lib/netd/address-pool.ts';
-import { REQUEST_DEADLINE_MS, serveConnection, type PeerIdentity } from '../../../lib/netd/connection.ts';
-import { MAX_CONNECTIONS, MAX_PEER_CONNECTIONS } from '../../../lib/netd/connection-gate.ts';
+import { serveConnection, type PeerIdentity } from '../../../lib/netd/connection.ts';
 import { startNetdDaemon } from '../../../lib/netd/daemon.ts';
-import type { NetdReply } from '../../../lib/netd/protocol.ts';
+import { MAX_CONNECTIONS, MAX_PEER_CONNECTIONS, REQUEST_DEADLINE_MS, type NetdReply } from '../../../lib/netd/protocol.ts';
 import { LABS, readAll } from './support.ts';
 
 const FLOODER: PeerIdentity = { pid: 700, uid: 1500, gid: 1500 };

@@ -1,36 +1,28 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
 import { withDir } from 'tmp-promise';
 import { describe, expect, it } from 'vitest';
+import { startFakeNetdProcess } from '../../../fixtures/fake-netd-spawn.ts';
 import { createRealSockets } from '../../../lib/host/real-sockets.ts';
 import { createNetdClient } from '../../../lib/netd/client.ts';
 import { NetdError } from '../../../lib/netd/errors.ts';
 
-/** The fake's launcher: runs its build (dist/), not the TypeScript through tsx. */
-const PROGRAM = fileURLToPath(new URL('../../../fixtures/fake-netd-process.mjs', import.meta.url));
-
 /** Starts the fake process on a socket in a temporary directory, runs `body`, then stops it with SIGTERM. */
-async function withFakeNetd(args: string[], body: (socketPath: string, child: ResultPromise) => Promise<void>): Promise<void> {
+async function withFakeNetd(args: string[], body: (socketPath: string) => Promise<void>): Promise<void> {
   await withDir(
     async ({ path: tmp }) => {
-      const socketPath = path.join(tmp, 'netd.sock');
-      const child = execa(process.execPath, [PROGRAM, '--socket', socketPath, ...args], { reject: false });
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (chunk: Buffer) => (chunk.toString().includes('listening') ? resolve() : undefined));
-        void child.then((result) => reject(new Error(`fake netd exited early: ${result.stderr}`)));
-      });
+      const netd = await startFakeNetdProcess(path.join(tmp, 'netd.sock'), args);
       try {
-        await body(socketPath, child);
+        await body(netd.socketPath);
       } finally {
-        child.kill('SIGTERM');
-        const ended = await child;
+        const ended = await netd.stop();
         expect(ended.exitCode, `fake netd: signal ${ended.signal}, stderr: ${ended.stderr}`).toBe(0);
       }
     },
     { unsafeCleanup: true },
   );
 }
+
+const LAB = '12345678-1234-4234-8234-123456789abc';
 
 describe('the fake netd process', () => {
   it('answers the real client over a real socket with the daemon\'s own handling', { timeout: 30_000 }, async () => {
@@ -39,6 +31,20 @@ describe('the fake netd process', () => {
       await expect(client.hello()).resolves.toMatchObject({ api_version: 1 });
       await expect(client.alloc('12345678-1234-4234-8234-123456789abc')).resolves.toMatchObject({ tap: 'otp1234567812' });
       await expect(client.request({ op: 'list' })).resolves.toMatchObject({ result: { count: 2, truncated: false } });
+    });
+  });
+
+  it('plays the previous per-lab daemon with --previous: no design, no guest parameters, the old list shape', { timeout: 30_000 }, async () => {
+    await withFakeNetd(['--previous'], async (socketPath) => {
+      const client = createNetdClient({ sockets: createRealSockets(), socketPath, timeoutMs: 10_000 });
+      const hello = await client.request({ op: 'hello' });
+      expect(hello).toMatchObject({ ok: true, build_id: 'octolab-verify-netd-1' });
+      expect(hello).not.toHaveProperty('design');
+      await expect(client.request({ op: 'alloc_vm_net', lab_id: LAB })).resolves.toEqual({ ok: true, result: { lab_id: LAB, bridge: 'obr1234567812', tap: 'otp1234567812', created: true } });
+      await expect(client.request({ op: 'list' })).resolves.toEqual({
+        ok: true,
+        result: { labs: [{ lab_id: LAB, bridge: 'obr1234567812', tap: 'otp1234567812' }], interfaces: [{ name: 'obr1234567812', type: 'bridge', lab_id: LAB }, { name: 'otp1234567812', type: 'tap', lab_id: LAB }], count: 2, unowned: [] },
+      });
     });
   });
 

@@ -34,7 +34,7 @@ describe('netd serve settings, through the real launcher', { timeout: 60_000 }, 
     const result = await serve(['--socket', LONG_SOCKET, '--group', 'root']);
     expect(result.code).toBe(64);
     expect(result.stderr).toBe(
-      `octolab-verify netd: the socket path is ${Buffer.byteLength(LONG_SOCKET)} bytes, over the 107 a unix socket path can hold (clients could not connect): set a shorter --socket, such as /run/octolab/microvm-netd.sock`,
+      `octolab-verify netd: the socket path is ${Buffer.byteLength(LONG_SOCKET)} bytes, over the 107 a unix socket path can hold (clients could not connect): set a shorter --socket, such as /run/octolab/microvm-netd.sock; see \`octolab-verify netd --help\``,
     );
   });
 
@@ -56,6 +56,7 @@ describe('netd serve settings, through the real launcher', { timeout: 60_000 }, 
     expect(result.code).toBe(64);
     expect(result.stderr.split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
+    expect(result.stderr).toMatch(/; see `octolab-verify netd --help`$/);
   });
 
   it('refuses a pool that OCTOLAB_NETD_POOL and OCTOLAB_NETD_PREFIX_LEN make impossible together, as a configuration error', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Of } from '../../../fixtures/fake-artifacts/build-artifacts.ts';
+import { LAUNCHER_PATH } from '../../../lib/package-paths.ts';
 import { installLayout } from '../../../lib/provision/layout.ts';
 import { createSetupWorld, KERNEL_PATH, listTree, type SetupWorld } from './setup-harness.ts';
 
@@ -36,9 +37,12 @@ describe('setup against a local artifact server', () => {
     expect(world.doctorRuns).toEqual([world.envFile]);
     // Nothing but the installed files: no temp file or tarball is left anywhere under the prefix.
     expect(await listTree(world.prefix)).toEqual(
-      ['usr/local/bin/firecracker', 'usr/local/bin/jailer', 'var/lib/octolab/firecracker/.octolab-install.json', 'var/lib/octolab/firecracker/rootfs.ext4', 'var/lib/octolab/firecracker/vmlinux'].sort(),
+      ['usr/local/bin/firecracker', 'usr/local/bin/jailer', 'usr/local/bin/octolab-verify', 'var/lib/octolab/firecracker/.octolab-install.json', 'var/lib/octolab/firecracker/rootfs.ext4', 'var/lib/octolab/firecracker/vmlinux'].sort(),
     );
-    expect(world.host.calls).toEqual([]); // the group existed: no groupadd
+    expect(world.host.calls).toEqual([]); // the group existed: no groupadd; no systemd here: no systemctl
+    expect(await fs.readlink(path.join(layout.binDir, 'octolab-verify'))).toBe(LAUNCHER_PATH);
+    expect(output()).toMatch(/\[done\] launcher +linked .*octolab-verify -> .*bin\/octolab-verify\.mjs/);
+    expect(output()).toMatch(/\[skip\] netd +microvm-netd is not installed as a service: systemd does not run here, so start it by hand: `.*netd serve`/);
   });
 
   it('downloads nothing on a rerun when the installed files match their checksums', async () => {

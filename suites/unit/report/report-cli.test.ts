@@ -38,11 +38,12 @@ describe('octolab-verify report (the CLI as a process)', { timeout: 60_000 }, ()
     ));
 
   it.each([
-    [[], /^octolab-verify report: report: no inputs given\n/],
-    [['fixtures/nowhere'], /^octolab-verify report: fixtures\/nowhere: does not exist\n  hint: give a directory/],
+    [[], /^octolab-verify report: report: no inputs given; give a directory of one host's reports[^\n]*\n$/],
+    [['fixtures/nowhere'], /^octolab-verify report: fixtures\/nowhere: does not exist; give a directory[^\n]*\n$/],
     [['package.json'], /^octolab-verify report: package\.json: is JSON but not a doctor report/],
     [['fixtures/golden/doctor/healthy.txt'], /^octolab-verify report: fixtures\/golden\/doctor\/healthy\.txt: is neither JSON nor XML/],
-    [['--html'], /^octolab-verify report: Option '--html <value>' argument missing/],
+    [['--html'], /^octolab-verify report: --html needs a value; see `octolab-verify report --help`\n$/],
+    [['--html', '/', 'fixtures/fleet'], /^octolab-verify report: --html \/: \/ is a directory: name a file inside it, e\.g\. \/fleet\.html; see `octolab-verify report --help`\n$/],
   ])('answers %j with exit 64 and one line naming the problem, then the fix', async (args, message) => {
     const run = await report(args);
     expect(run.exitCode).toBe(64);

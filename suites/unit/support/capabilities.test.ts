@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideGate, parseRequired } from '../../support/capabilities.ts';
+import { toolVariables } from '../../../lib/config/tool-variables.ts';
+import { CAPABILITIES, REQUIRE_VARIABLE, decideGate, parseRequired } from '../../support/capabilities.ts';
 import { hostGateMessage } from '../../support/host-gate.mjs';
 
 describe('OCTOLAB_VERIFY_REQUIRE', () => {
@@ -29,6 +30,13 @@ describe('OCTOLAB_VERIFY_REQUIRE', () => {
     expect(() => parseRequired('boot,kvmm')).toThrow(/unknown capabilities: kvmm.*Use "all" or a comma list of: root, kvm/);
     // Names of Object.prototype members are unknown too, not inherited matches.
     expect(() => parseRequired('constructor,tostring')).toThrow(/unknown capabilities: constructor, tostring/);
+  });
+});
+
+describe('OCTOLAB_VERIFY_REQUIRE in the variable table (docs/configuration.md)', () => {
+  it('lists every capability, in the order the suites define them', () => {
+    const row = toolVariables.find((v) => v.name === REQUIRE_VARIABLE)!;
+    expect(row.allowed).toBe(`\`all\`, or a comma list of ${Object.keys(CAPABILITIES).join(', ')}`);
   });
 });
 

@@ -16,3 +16,16 @@ describe('OCTOLAB_FUZZ_SEED', () => {
     expect(() => parseFuzzSeed(value)).toThrow(/OCTOLAB_FUZZ_SEED=.* is not an integer; use the seed a failing property printed/);
   });
 });
+
+describe('where the seed applies', () => {
+  it('every test project runs the seed setup file, the soak project (where the CLI boundary property runs) included', async () => {
+    const { default: config } = await import('../../../vitest.config.ts');
+    const test = config.test!;
+    expect(test.setupFiles).toContain('./suites/support/fuzz-seed.ts');
+    const projects = (test.projects ?? []) as Array<{ extends?: boolean; test: { name: string; include: string[]; setupFiles?: string[] } }>;
+    // extends: true merges the root's setupFiles into the project's (arrays merge).
+    for (const project of projects) expect(project.extends === true || (project.test.setupFiles ?? []).includes('./suites/support/fuzz-seed.ts'), project.test.name).toBe(true);
+    const soak = projects.find((p) => p.test.name === 'soak');
+    expect(soak?.test.include).toEqual(['suites/soak/**/*.test.ts']);
+  });
+});

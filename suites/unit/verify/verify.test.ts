@@ -72,16 +72,18 @@ describe('the main job (runVerify)', () => {
       expect(summary.trimEnd().endsWith('exit 0')).toBe(true);
     }));
 
-  it('still runs the suites when a fatal check failed, exits 2 and names the check with its fix', () =>
+  it('still runs the suites when a fatal check failed, exits 2 and names the check; its fix is printed once, by the doctor, not again in the summary', () =>
     inTmp(async (dir) => {
       const s = healthyScenario();
       breakers.firecrackerMissing(s);
       const { runner, calls } = fakeRunner(PASSING);
-      const { outcome, summary } = await verify(s, dir, runner);
+      const { outcome, summary, text } = await verify(s, dir, runner);
       expect(calls).toHaveLength(1);
       expect(outcome.exitCode).toBe(2);
-      expect(summary).toMatch(/doctor: 1 fatal, 0 warning\(s\)/);
-      expect(summary).toMatch(/FAIL firecracker: firecracker binary not found[^\n]*\n\s+fix: Install Firecracker v1\.7\.0/);
+      expect(summary).toMatch(/doctor: 1 fatal \(firecracker\), 0 warning\(s\); fixes above;/);
+      expect(summary).not.toContain('fix:');
+      expect(summary).not.toContain('firecracker binary not found');
+      expect(text.match(/fix: Install Firecracker v1\.7\.0/g)).toHaveLength(1);
       expect(summary).toContain("cannot run OctoLab labs in Firecracker microVMs yet");
     }));
 
@@ -125,7 +127,7 @@ describe('the main job (runVerify)', () => {
     inTmp(async (dir) => {
       const { outcome, summary } = await verify(makeWsl(healthyScenario()), dir, fakeRunner(PASSING).runner, { strict: true });
       expect(outcome.exitCode).toBe(3);
-      expect(summary).toMatch(/WARN jailer: /);
+      expect(summary).toMatch(/doctor: no fatal check failed, 1 warning\(s\) \(jailer\)/);
       expect(summary).toContain('verdict: --strict and a check warned');
     }));
 });
@@ -183,12 +185,31 @@ describe('octolab-verify verify (the command)', () => {
       expect(code).toBe(2);
       expect(calls).toHaveLength(1);
       expect(calls[0]).toMatchObject({ cwd: '/pkg', env: { OCTOLAB_REPORTS_DIR: path.join(dir, 'out') } });
-      expect(cli.stdout()).toMatch(/FAIL kernel: /);
+      expect(cli.stdout()).toMatch(/^ {2}FAIL {2}kernel /m);
+      expect(cli.stdout()).toMatch(/doctor: 2 fatal \(kernel, rootfs\)/);
       expect(cli.stdout()).toContain('then re-run `sudo pnpm verify`');
       const plain = fakeIo([], dir);
       await runVerifyCommand(plain.io, ['--reports', 'out'], { host: s.host, runner, packageRoot: '/pkg', clock: FIXED_CLOCK, gatherFacts: async () => ({ ...FIXED_FACTS }) });
       expect(plain.stdout()).toContain('then re-run `pnpm verify`');
     }));
+
+  it('refuses an unusable --reports before the doctor runs, in one line (exit 64): a file, a path under a file, /proc', () =>
+    inTmp(async (dir) => {
+      await fs.writeFile(path.join(dir, 'file'), 'x');
+      for (const reports of [path.join(dir, 'file'), path.join(dir, 'file/sub'), '/proc/octolab-verify-test']) {
+        const cli = fakeIo([], dir);
+        const error = await runVerifyCommand(cli.io, ['--no-suites', '--reports', reports], { host: healthyScenario().host }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'USAGE' });
+        expect((error as Error).message.split('\n')[0]).toContain(`--reports ${reports}: `);
+        expect(cli.stdout()).toBe('');
+      }
+    }));
+
+  it('refuses an OCTOLAB_VERIFY_REQUIRE the host suites would refuse, before anything runs (exit 78)', async () => {
+    const cli = fakeIo([], '/');
+    cli.io = { ...cli.io, env: { OCTOLAB_VERIFY_REQUIRE: 'everything' } };
+    await expect(runVerifyCommand(cli.io, ['--no-suites'], { host: healthyScenario().host })).rejects.toMatchObject({ code: 'CONFIG_INVALID', summary: expect.stringContaining('unknown capabilities: everything') });
+  });
 
   it('rejects an unknown option with the usage', async () => {
     const cli = fakeIo([], '/');

@@ -48,8 +48,8 @@ describe('the netd check', () => {
   });
 
   it.each([
-    [false, '`sudo systemctl start microvm-netd` (unit: lib/netd/deploy/microvm-netd.service), or run `sudo octolab-verify netd serve`'],
-    [true, '`sudo octolab-verify netd serve`'],
+    [false, 'systemd does not run here, so start it by hand: `sudo octolab-verify netd serve` (foreground; keep it running)'],
+    [true, 'systemd does not run here, so start it by hand: `sudo octolab-verify netd serve`'],
   ])('fails when the socket is missing (WSL %s) with the start-netd hint', async (wsl, hint) => {
     const s = healthyScenario();
     if (wsl) makeWsl(s);
@@ -145,7 +145,7 @@ describe('the netd check', () => {
   it('fails when netd does not answer within 2 s', async () => {
     const result = await run(withSocket({}, () => ({ errno: 'ETIMEDOUT' })));
     expect(result.details).toBe(`netd ping failed: no answer to hello within 2 s on ${SOCK}`);
-    expect(result.hint).toContain('journalctl -u microvm-netd');
+    expect(result.hint).toContain('check its log: the terminal where `netd serve` runs');
   });
 
   it('names ping when hello worked but ping timed out', async () => {
@@ -177,6 +177,8 @@ describe('the netd check', () => {
   it.each([
     ["upstream's shared-bridge daemon (the fake, §2.5)", () => new InProcessSharedNetd({ socketPath: SOCK }).sockets, 'shared-bridge', 'netd-1'],
     ["this project's per-lab reference daemon", () => new InProcessNetd({ socketPath: SOCK }).sockets, 'per-lab', 'octolab-verify-netd-1'],
+    // A build id that tells nothing: the design comes from hello's own design field.
+    ["the reference daemon built under another build id", () => new InProcessNetd({ socketPath: SOCK, buildId: 'site-build-7' }).sockets, 'per-lab', 'site-build-7'],
   ])('passes on %s and reports which design answered', async (_label, sockets, design, build) => {
     const s = healthyScenario();
     s.host.sockets.unixRequest = sockets().unixRequest;

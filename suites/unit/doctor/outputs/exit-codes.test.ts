@@ -74,11 +74,11 @@ describe('exit codes by the format on stdout', () => {
 });
 
 describe('a plugin format when the doctor cannot run', () => {
-  it('nagios answers UNKNOWN (exit 3) with one status line, the full message on stderr', async () => {
+  it('nagios answers UNKNOWN (exit 3) with one status line, the error\'s one line on stderr', async () => {
     const run = await runDoctorOn(healthyScenario(), ['--format', 'nagios', '--bogus']);
     expect(run.code).toBe(3);
-    expect(run.stdout).toMatch(/^OCTOLAB UNKNOWN - the doctor could not run: Unknown option '--bogus'[^\n]*\n$/);
-    expect(run.stderr).toMatch(/^octolab-verify doctor: Unknown option '--bogus'[\s\S]*hint: usage: /);
+    expect(run.stdout).toMatch(/^OCTOLAB UNKNOWN - the doctor could not run: unknown option --bogus\n$/);
+    expect(run.stderr).toBe('octolab-verify doctor: unknown option --bogus; see `octolab-verify doctor --help`\n');
   });
 
   it('nagios answers UNKNOWN for a configuration it cannot read', async () => {
