@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { describeError, VerifyError } from '../errors.ts';
 import { createRealHost } from '../host/real-host.ts';
+import { randomUuid } from '../host/random-id.ts';
 import type { Host } from '../host/types.ts';
 import { createRealLabFs } from '../host/vmm/real-lab-fs.ts';
 import { spawnVmm } from '../host/vmm/spawn-vmm.ts';
@@ -58,7 +58,7 @@ const STAGE_HINTS: Record<string, string> = {
  * Never throws for a failed boot: the failure is in the result.
  */
 export async function bootMicroVm(options: BootOptions): Promise<BootResult> {
-  const labId = options.inputs.labId ?? randomUUID();
+  const labId = options.inputs.labId ?? randomUuid();
   const inputs: BootInputs = { ...options.inputs, labId };
   const clock = options.clock ?? MONOTONIC_MS;
   const state: BootState = {

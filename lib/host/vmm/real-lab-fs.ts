@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, constants, mkdirSync, openSync, promises as fs, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { errnoOf } from '../../errors.ts';
+import { randomBytesSync } from '../random-id.ts';
 import type { LabFs } from '../../firecracker/lab-fs.ts';
 import { tailFile } from './file-tail.ts';
 import { copyRootfs } from './rootfs-copy.ts';
@@ -35,7 +35,7 @@ export function createRealLabFs(): LabFs {
       closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
     },
     writeFileAtomic: async (file, text) => {
-      const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+      const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytesSync(4).toString('hex')}.tmp`);
       try {
         writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
         renameSync(temp, file);

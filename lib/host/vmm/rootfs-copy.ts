@@ -1,6 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { errnoOf } from '../../errors.ts';
 import type { CopyMethod } from '../../firecracker/lab-fs.ts';
+import { copyWithCp } from './cp-sparse.ts';
 
 /** Holes are kept at this granularity... */
 const BLOCK = 64 * 1024;
@@ -11,12 +12,19 @@ const BLOCK = 64 * 1024;
 const READ = 4 * 1024 * 1024;
 const REFLINK_UNSUPPORTED = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY']);
 
+/** Where the copy finds GNU cp: on PATH; `null` copies in Node only. */
+export interface CopyOptions {
+  cp?: string | null;
+}
+
 /**
  * Copies the base image to `target` without ever opening the base for writing: a reflink where the
- * file system can (FICLONE), otherwise a block copy that leaves all-zero blocks as holes, so a
- * sparse image stays sparse. `target` must not exist (O_EXCL); a failed or aborted copy removes it.
+ * file system can (FICLONE); otherwise GNU cp's sparse copy, which reads only the image's data
+ * (cp-sparse.ts); otherwise (no GNU cp) a block copy here that leaves all-zero blocks as holes.
+ * Either way a sparse image stays sparse. `target` must not exist (O_EXCL); a failed or aborted
+ * copy removes it.
  */
-export async function copyRootfs(source: string, target: string, signal?: AbortSignal): Promise<CopyMethod> {
+export async function copyRootfs(source: string, target: string, signal?: AbortSignal, options: CopyOptions = {}): Promise<CopyMethod> {
   signal?.throwIfAborted();
   try {
     await fs.copyFile(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
@@ -25,6 +33,8 @@ export async function copyRootfs(source: string, target: string, signal?: AbortS
     if (!REFLINK_UNSUPPORTED.has(errnoOf(error) ?? '')) throw error;
     await fs.rm(target, { force: true });
   }
+  const cp = options.cp === undefined ? 'cp' : options.cp;
+  if (cp !== null && (await copyWithCp(cp, source, target, signal)).copied) return 'sparse-copy';
   await sparseCopy(source, target, signal);
   return 'sparse-copy';
 }
