@@ -19,6 +19,10 @@ const MAX_STDERR = 2048;
 export async function copyWithCp(cp: string, source: string, target: string, signal?: AbortSignal): Promise<{ copied: boolean; why: string | null }> {
   signal?.throwIfAborted();
   await (await fs.open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)).close();
+  if (signal?.aborted) {
+    await fs.rm(target, { force: true });
+    signal.throwIfAborted();
+  }
   const child = process.getBuiltinModule('node:child_process').spawn(cp, ['--sparse=always', '--reflink=never', '--', source, target], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
