@@ -20,7 +20,8 @@ export function roundMs(ms: number): number {
 export interface StageJson {
   name: string;
   title: string;
-  status: 'passed' | 'failed' | 'not-run';
+  /** `stopped`: it ran alongside the stage the run ended at and was told to stop (a boot's background rootfs copy). */
+  status: 'passed' | 'failed' | 'stopped' | 'not-run';
   /** Null for a stage that did not run. */
   start_ms: number | null;
   duration_ms: number;
@@ -30,7 +31,7 @@ export interface StageJson {
 export interface StageTimingLike {
   name: string;
   title: string;
-  status: 'passed' | 'failed' | 'not-run';
+  status: 'passed' | 'failed' | 'stopped' | 'not-run';
   startMs: number | null;
   ms: number;
 }

@@ -1,5 +1,5 @@
-import http from 'node:http';
 import { errnoOf } from '../errors.ts';
+import { openApiConnection } from '../host/vmm/api-connection.ts';
 import { hintForFault } from './api-hints.ts';
 import type { ActionType, BootSource, Drive, InstanceInfo, LoggerConfig, MachineConfiguration, NetworkInterface } from './api-types.ts';
 import { FirecrackerApiError } from './errors.ts';
@@ -54,29 +54,13 @@ export function faultOf(text: string): string | null {
   return match ? match[1]! : null;
 }
 
-/** Sends one request and resolves with the whole answer (the body read to its end). */
-function send(agent: http.Agent, socketPath: string, method: string, path: string, headers: Record<string, string>, payload: Buffer | undefined, signal: AbortSignal): Promise<ApiResponse> {
-  return new Promise((resolve, reject) => {
-    // servername '' (no TLS here; the agent reads it although the types omit it) spares the agent's
-    // net.isIP('localhost'), whose IPv6 pattern takes ~10 ms to compile on a process's first request.
-    const options: http.RequestOptions & { servername: string } = { agent, socketPath, method, path, headers, signal, servername: '' };
-    const request = http.request(options, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(payload);
-  });
-}
-
 /**
- * Creates an API client on the unix socket: node:http over one keep-alive connection, one request
- * at a time (undici's Client took ~0.1 s to load on every boot); bodies always go with Content-Length.
+ * Creates an API client on the unix socket: one kept-alive HTTP/1.1 connection, one request at a
+ * time, bodies always with Content-Length (lib/host/vmm/api-connection.ts; node:http's client ran
+ * cold in every boot, undici's took ~0.1 s to load). The connection opens on the first request.
  */
 export function createFirecrackerApi(options: FirecrackerApiOptions): FirecrackerApi {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const connection = openApiConnection(options.socketPath);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   async function raw(method: string, path: string, body?: string, call: CallOptions = {}): Promise<ApiResponse> {
@@ -88,7 +72,7 @@ export function createFirecrackerApi(options: FirecrackerApiOptions): Firecracke
     const signal = call.signal ? AbortSignal.any([call.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     const route = `${method} ${path}`;
     try {
-      return await send(agent, options.socketPath, method, path, headers, payload, signal);
+      return await connection.request(method, path, headers, payload, signal);
     } catch (error) {
       throw unreachable(route, options.socketPath, error, signal);
     }
@@ -134,7 +118,7 @@ export function createFirecrackerApi(options: FirecrackerApiOptions): Firecracke
     action: async (type, o) => void (await call('PUT', '/actions', { action_type: type }, o)),
     raw,
     close: async () => {
-      agent.destroy();
+      connection.close();
     },
   };
 }

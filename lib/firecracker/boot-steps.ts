@@ -1,5 +1,5 @@
 import type { BootStep } from './boot-state.ts';
-import { apiReadyStep, apiSocketStep, netdStep, prepareStep, spawnStep } from './steps-lab.ts';
+import { apiReadyStep, apiSocketStep, netdStep, prepareStep, rootfsCopyStep, spawnStep } from './steps-lab.ts';
 import {
   bootSourceStep,
   guestExitStep,
@@ -17,10 +17,14 @@ import {
  * remove, insert), so a test or a caller changes one step, never a module.
  */
 
-/** The default boot: prepare → spawn → socket → API → configure → start → running → marker → exit 0. */
+/**
+ * The default boot: prepare → spawn → socket → API → configure → start → running → marker → exit 0,
+ * with the rootfs copied in the background from the spawn on (firecracker needs it only at rootfs-drive).
+ */
 export const DEFAULT_BOOT_STEPS: readonly BootStep[] = [
   prepareStep,
   spawnStep,
+  rootfsCopyStep,
   apiSocketStep,
   apiReadyStep,
   loggerStep,

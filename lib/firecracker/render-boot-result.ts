@@ -7,11 +7,15 @@ export function renderMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** Renders one stage line: `  ✓ api-socket        12 ms  wait for the API socket`. */
+const MARKS: Record<StageTiming['status'], string> = { passed: '✓', failed: '✗', stopped: '-', 'not-run': '·' };
+
+/**
+ * Renders one stage line: `  ✓ api-socket        12 ms  wait for the API socket`; a stage told
+ * to stop because the boot ended at another one says so after its title.
+ */
 export function renderStageLine(stage: Pick<StageTiming, 'name' | 'title' | 'ms' | 'status'>): string {
-  const mark = stage.status === 'passed' ? '✓' : stage.status === 'failed' ? '✗' : '·';
   const time = stage.status === 'not-run' ? 'not run' : renderMs(stage.ms);
-  return `  ${mark} ${stage.name.padEnd(15)}${time.padStart(9)}  ${stage.title}`;
+  return `  ${MARKS[stage.status]} ${stage.name.padEnd(15)}${time.padStart(9)}  ${stage.title}${stage.status === 'stopped' ? ' (stopped: the boot ended at another stage)' : ''}`;
 }
 
 /** Options of the text rendering. */

@@ -1,14 +1,27 @@
+import { runOne, type OneOutcome } from './run-one-step.ts';
+import { describeReason, StepInterrupted, StepStopped } from './step-aborts.ts';
+import { teardown, type Cleanup } from './step-teardown.ts';
+
+export { StepInterrupted, StepSettled, StepStopped, StepTimeout } from './step-aborts.ts';
+
 /**
  * Runs a named list of steps, each with its own timeout inside a total budget. Each step registers
  * its own cleanups; teardown runs them in reverse, always (success, failure, timeout, interrupt),
  * collects their errors, and never lets one hide the run's own error. Steps are values: variants of
  * a run are edits of the list.
  *
+ * A step marked `background` runs alongside the steps after it: the run begins the next step at
+ * once, and a later step that `needs` it waits for it before it begins (the run waits for it before
+ * it ends, at the latest). Whichever step fails first is the run's failure; every step still running
+ * then is told to stop and is reported as `stopped`. Stage timings are each step's own, so
+ * overlapping steps show as overlapping on the timeline.
+ *
  * Interruption never races teardown: a run aborted before a step begins does not begin it, and a
  * step aborted mid-way (its signal fires) is waited for until it has stopped, so every cleanup it
- * registers, up to its last creation, is in place before teardown starts. A step that does not stop
- * within `settleTimeoutMs` is reported as a teardown failure; a cleanup it registers after teardown
- * began runs at once.
+ * registers, up to its last creation, is in place before teardown starts. The interruption is
+ * charged to the step the run is at (the step in line, or the background step a later one waits
+ * for); steps running alongside it stop. A step that does not stop within `settleTimeoutMs` is
+ * reported as a teardown failure; a cleanup it registers after teardown began runs at once.
  */
 
 /** One step: a name (the stage in results and errors), a title, a timeout, and its work. */
@@ -17,6 +30,10 @@ export interface Step<S> {
   title: string;
   /** Own limit in ms; absent = whatever is left of the budget. Always capped by the budget. */
   timeoutMs?: number;
+  /** Runs alongside the steps after it instead of before them; a later step waits for it through `needs`. */
+  background?: boolean;
+  /** Steps earlier in the list (background ones) that must have passed before this one begins. */
+  needs?: readonly string[];
   run(ctx: StepContext<S>): Promise<void>;
 }
 
@@ -37,7 +54,7 @@ export interface Clock {
 /** Progress, for a live display. */
 export type StepEvent =
   | { type: 'step-start'; name: string; title: string }
-  | { type: 'step-end'; name: string; title: string; ms: number; ok: boolean }
+  | { type: 'step-end'; name: string; title: string; ms: number; ok: boolean; status: StageTiming['status'] }
   | { type: 'cleanup'; name: string; ok: boolean; kept: boolean };
 
 /** Why the run stopped at a step. */
@@ -61,14 +78,17 @@ export interface CleanupFailure {
   error: unknown;
 }
 
-/** One step's timing. `not-run` steps come after the failed one. */
+/**
+ * One step's timing. `not-run` steps were never begun (after the failure, or after an
+ * interruption); `stopped` ones were running alongside the step the run ended at and were told to stop.
+ */
 export interface StageTiming {
   name: string;
   title: string;
   /** When the step started, in ms after the run started; null for a step that did not run. */
   startMs: number | null;
   ms: number;
-  status: 'passed' | 'failed' | 'not-run';
+  status: 'passed' | 'failed' | 'stopped' | 'not-run';
 }
 
 /** Options of one run. */
@@ -95,29 +115,10 @@ export interface RunOutcome {
   kept: string[];
 }
 
-/** Raised into a step's signal when its own limit or the budget expires. */
-export class StepTimeout extends Error {
-  constructor(
-    readonly limitMs: number,
-    readonly budget: boolean,
-  ) {
-    super(budget ? `the total budget ran out (${limitMs} ms left for this step)` : `no result within ${limitMs} ms`);
-  }
-}
-
-/** Raised into a step's signal when the run is interrupted. */
-export class StepInterrupted extends Error {}
-
-/** Raised into a step's signal once the step has settled, so that work it left behind stops. */
-export class StepSettled extends Error {
-  constructor(step: string) {
-    super(`step "${step}" has settled`);
-  }
-}
-
-/** Runs `steps` in order on `state`; never throws for a step's failure, returns it instead. */
+/** Runs `steps` in order on `state`; never throws for a step's failure, returns it instead. Throws for a list whose `needs` name no earlier step. */
 export async function runSteps<S>(steps: readonly Step<S>[], state: S, options: RunStepsOptions): Promise<RunOutcome> {
-  const cleanups: Array<{ name: string; run: () => Promise<void>; keepable: boolean }> = [];
+  checkNeeds(steps);
+  const cleanups: Cleanup[] = [];
   const stages: StageTiming[] = steps.map((s) => ({ name: s.name, title: s.title, startMs: null, ms: 0, status: 'not-run' }));
   const started = options.clock.now();
   let tornDown = false;
@@ -127,26 +128,81 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, options: 
     cleanups.push({ name, run, keepable: o?.keepable === true });
   };
   const stragglers: CleanupFailure[] = [];
-  let failure: StepFailure | null = null;
-  for (const [index, step] of steps.entries()) {
-    if (options.signal?.aborted) {
-      // Interrupted between steps (or before the first): the next one is not begun at all.
-      failure = { stage: step.name, title: step.title, kind: 'interrupted', error: new StepInterrupted(describeReason(options.signal.reason)), started: false };
-      break;
-    }
+  const settleMs = options.settleTimeoutMs ?? 5000;
+  const run = { failure: null as StepFailure | null, current: null as string | null };
+  /** Steps under way, each with the switch that stops it. */
+  const running = new Map<string, AbortController>();
+  /** Background steps begun, by name; each resolves once its step has settled. */
+  const background = new Map<string, Promise<OneOutcome>>();
+
+  // The first failure is the run's; every other step still running is told to stop.
+  const claim = (failure: StepFailure) => {
+    if (run.failure) return;
+    run.failure = failure;
+    const why = `stage "${failure.stage}" ${failure.kind === 'interrupted' ? 'was interrupted' : failure.kind === 'timeout' ? 'timed out' : 'failed'}`;
+    for (const [name, stop] of running) if (name !== failure.stage) stop.abort(new StepStopped(why));
+  };
+  // An interruption is charged to the step the run is at; the steps alongside it stop.
+  const interruption = (name: string) => {
+    const why = describeReason(options.signal?.reason);
+    return name === run.current ? new StepInterrupted(why) : new StepStopped(`the run was interrupted (${why})`);
+  };
+  const onInterrupt = () => {
+    for (const [name, stop] of running) stop.abort(interruption(name));
+  };
+  options.signal?.addEventListener('abort', onInterrupt, { once: true });
+
+  const begin = (index: number, step: Step<S>): Promise<OneOutcome> => {
     const remaining = options.budgetMs - (options.clock.now() - started);
     const budgetBound = step.timeoutMs === undefined || step.timeoutMs >= remaining;
     const limit = Math.max(0, Math.min(step.timeoutMs ?? remaining, remaining));
     options.onEvent?.({ type: 'step-start', name: step.name, title: step.title });
     const stepStart = options.clock.now();
-    const ran = await runOne(step, state, { limit, budgetBound, outer: options.signal, defer, settleMs: options.settleTimeoutMs ?? 5000 });
-    failure = ran.failure;
-    if (ran.straggler) stragglers.push(ran.straggler);
-    const ms = options.clock.now() - stepStart;
-    stages[index] = { name: step.name, title: step.title, startMs: stepStart - started, ms, status: failure ? 'failed' : 'passed' };
-    options.onEvent?.({ type: 'step-end', name: step.name, title: step.title, ms, ok: !failure });
-    if (failure) break;
+    const stop = new AbortController();
+    running.set(step.name, stop);
+    // Interrupted from the step-start event itself: the step learns it at once.
+    if (options.signal?.aborted) stop.abort(interruption(step.name));
+    return runOne(step, state, { limit, budgetBound, stop: stop.signal, defer, settleMs, onFailure: claim }).then((ran) => {
+      running.delete(step.name);
+      if (ran.straggler) stragglers.push(ran.straggler);
+      const ms = options.clock.now() - stepStart;
+      const status = ran.failure ? 'failed' : ran.stopped ? 'stopped' : 'passed';
+      stages[index] = { name: step.name, title: step.title, startMs: stepStart - started, ms, status };
+      options.onEvent?.({ type: 'step-end', name: step.name, title: step.title, ms, ok: status === 'passed', status });
+      return ran;
+    });
+  };
+  // The run is at `name` while it waits for it.
+  const awaitAt = async (name: string, pending: Promise<OneOutcome>) => {
+    run.current = name;
+    await pending;
+    run.current = null;
+  };
+
+  for (const [index, step] of steps.entries()) {
+    for (const need of step.needs ?? []) {
+      const pending = background.get(need);
+      if (pending && !run.failure) await awaitAt(need, pending);
+    }
+    if (run.failure) break;
+    if (options.signal?.aborted) {
+      // Interrupted between steps (or before the first): the next one is not begun at all.
+      claim({ stage: step.name, title: step.title, kind: 'interrupted', error: new StepInterrupted(describeReason(options.signal.reason)), started: false });
+      break;
+    }
+    if (!step.background) run.current = step.name;
+    const outcome = begin(index, step);
+    if (step.background) background.set(step.name, outcome);
+    else await awaitAt(step.name, outcome);
+    if (run.failure) break;
   }
+  // Background steps no later step needed: the run waits for them too, so nothing outlives its result.
+  for (const [name, pending] of background) if (!run.failure) await awaitAt(name, pending);
+  // After a failure every step still running was told to stop: wait until each has settled.
+  await Promise.all(background.values());
+  options.signal?.removeEventListener('abort', onInterrupt);
+
+  const failure = run.failure;
   if (failure && options.onFailure) await options.onFailure(failure).catch(() => undefined);
   const totalMs = options.clock.now() - started;
   tornDown = true;
@@ -154,104 +210,13 @@ export async function runSteps<S>(steps: readonly Step<S>[], state: S, options: 
   return { stages, totalMs, failure, cleanupFailures: [...stragglers, ...cleanupFailures], kept };
 }
 
-interface Cleanup {
-  name: string;
-  run: () => Promise<void>;
-  keepable: boolean;
-}
-
-interface RunOneOptions<S> {
-  limit: number;
-  budgetBound: boolean;
-  outer: AbortSignal | undefined;
-  defer: StepContext<S>['defer'];
-  settleMs: number;
-}
-
-async function runOne<S>(step: Step<S>, state: S, o: RunOneOptions<S>): Promise<{ failure: StepFailure | null; straggler?: CleanupFailure }> {
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(new StepInterrupted(describeReason(o.outer?.reason)));
-  if (o.outer?.aborted) onOuterAbort();
-  o.outer?.addEventListener('abort', onOuterAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new StepTimeout(o.limit, o.budgetBound)), o.limit);
-  const aborted = new Promise<never>((_, reject) => {
-    if (controller.signal.aborted) reject(controller.signal.reason);
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-  });
-  aborted.catch(() => undefined);
-  const work = Promise.resolve().then(() => step.run({ state, signal: controller.signal, defer: o.defer }));
-  work.catch(() => undefined); // a step abandoned at its deadline must not raise an unhandled rejection
-  try {
-    await Promise.race([work, aborted]);
-    return { failure: null };
-  } catch (error) {
-    const reason = controller.signal.aborted ? controller.signal.reason : undefined;
-    const base = { stage: step.name, title: step.title, started: true };
-    // Told to stop: wait until it has, so that what it created is registered before teardown.
-    const straggler = reason === undefined ? undefined : await settle(step, work, o.settleMs);
-    if (reason instanceof StepTimeout) return { failure: { ...base, kind: 'timeout', error: reason, limitMs: reason.limitMs }, straggler };
-    if (reason instanceof StepInterrupted) return { failure: { ...base, kind: 'interrupted', error: reason }, straggler };
-    return { failure: { ...base, kind: 'failed', error }, straggler };
-  } finally {
-    clearTimeout(timer);
-    o.outer?.removeEventListener('abort', onOuterAbort);
-    // Whatever the step left waiting (a watcher, a request) is told to stop now.
-    if (!controller.signal.aborted) controller.abort(new StepSettled(step.name));
-  }
-}
-
-/** Waits up to `ms` for an aborted step's work to end; returns a failure to report when it did not. */
-async function settle<S>(step: Step<S>, work: Promise<void>, ms: number): Promise<CleanupFailure | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), ms);
-  });
-  try {
-    const outcome = await Promise.race([work.then(() => 'done' as const, () => 'done' as const), late]);
-    if (outcome === 'done') return undefined;
-    return {
-      name: `stop the "${step.name}" stage`,
-      error: new Error(`it did not stop within ${ms} ms of being told to; what it creates from now on is removed as soon as it registers it, anything else is left for \`octolab-verify cleanup\``),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function teardown(
-  cleanups: Cleanup[],
-  keep: boolean,
-  options: RunStepsOptions,
-): Promise<{ cleanupFailures: CleanupFailure[]; kept: string[] }> {
-  const cleanupFailures: CleanupFailure[] = [];
-  const kept: string[] = [];
-  const limit = options.cleanupTimeoutMs ?? 10_000;
-  for (const cleanup of cleanups.reverse()) {
-    if (keep && cleanup.keepable) {
-      kept.push(cleanup.name);
-      options.onEvent?.({ type: 'cleanup', name: cleanup.name, ok: true, kept: true });
-      continue;
+/** Throws when a step needs one that does not come before it (a list edited into an impossible order). */
+function checkNeeds<S>(steps: readonly Step<S>[]): void {
+  const before = new Set<string>();
+  for (const step of steps) {
+    for (const need of step.needs ?? []) {
+      if (!before.has(need)) throw new Error(`step "${step.name}" needs "${need}", which is not a step before it (steps: ${steps.map((s) => s.name).join(', ')})`);
     }
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        cleanup.run(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`cleanup "${cleanup.name}" did not finish within ${limit} ms`)), limit);
-        }),
-      ]);
-      options.onEvent?.({ type: 'cleanup', name: cleanup.name, ok: true, kept: false });
-    } catch (error) {
-      cleanupFailures.push({ name: cleanup.name, error });
-      options.onEvent?.({ type: 'cleanup', name: cleanup.name, ok: false, kept: false });
-    } finally {
-      clearTimeout(timer);
-    }
+    before.add(step.name);
   }
-  return { cleanupFailures, kept };
-}
-
-function describeReason(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
-  return reason === undefined ? 'interrupted' : String(reason);
 }

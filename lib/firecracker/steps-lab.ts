@@ -23,18 +23,23 @@ async function requireFile(state: BootState, file: string | null, variable: stri
 }
 
 /**
- * prepare: checks the inputs, creates the lab dir (removed at teardown), copies the rootfs, creates
- * the log file. Each creation registers its removal as soon as it exists, and the step checks its
- * signal before each one, so an interrupted prepare stops early and leaves nothing unregistered.
+ * prepare: checks the inputs, creates the lab dir (removed at teardown) and the log file. Each
+ * creation registers its removal as soon as it exists, and the step checks its signal before each
+ * one, so an interrupted prepare stops early and leaves nothing unregistered. The rootfs is copied
+ * later, by rootfs-copy, while firecracker starts.
  */
 export const prepareStep: BootStep = {
   name: 'prepare',
-  title: 'create the lab directory and copy the rootfs',
-  timeoutMs: 120_000,
+  title: 'check the inputs and create the lab directory',
+  timeoutMs: 10_000,
   async run({ state, signal, defer }) {
     const { inputs, paths, deps } = state;
-    await requireFile(state, inputs.kernelPath, 'OCTOLAB_MICROVM_KERNEL_PATH', 'kernel');
-    const rootfs = await requireFile(state, inputs.rootfsPath, 'OCTOLAB_MICROVM_ROOTFS_BASE_PATH', 'rootfs');
+    // Both checked at once; a problem with the kernel is reported first, as the inputs are listed.
+    const checked = await Promise.allSettled([
+      requireFile(state, inputs.kernelPath, 'OCTOLAB_MICROVM_KERNEL_PATH', 'kernel'),
+      requireFile(state, inputs.rootfsPath, 'OCTOLAB_MICROVM_ROOTFS_BASE_PATH', 'rootfs'),
+    ]);
+    for (const check of checked) if (check.status === 'rejected') throw check.reason;
     if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
       throw new LabStateError({ code: 'LAB_PATH_TOO_LONG', summary: `the API socket path would be ${Buffer.byteLength(paths.socket)} bytes; unix sockets allow ${MAX_SOCKET_PATH}`, attempted: paths.socket, hint: 'Use a shorter OCTOLAB_MICROVM_STATE_DIR.' });
     }
@@ -54,8 +59,25 @@ export const prepareStep: BootStep = {
     defer('remove the lab directory', () => deps.files.removeDir(paths.dir), { keepable: true });
     signal.throwIfAborted();
     await deps.files.createEmptyFile(paths.log);
+  },
+};
+
+/**
+ * rootfs-copy: copies the base rootfs into the lab (a reflink where the file system can, else a
+ * sparse block copy) in the background, while firecracker starts and is configured; rootfs-drive
+ * waits for it. The copy lies in the lab directory, which prepare's cleanup removes; an aborted
+ * copy removes its partial target itself before it stops.
+ */
+export const rootfsCopyStep: BootStep = {
+  name: 'rootfs-copy',
+  title: 'copy the rootfs into the lab (while firecracker starts)',
+  timeoutMs: 120_000,
+  background: true,
+  async run({ state, signal }) {
+    const source = state.inputs.rootfsPath;
+    if (source === null) throw new Error('no rootfs to copy (the prepare step must run first)');
     signal.throwIfAborted();
-    state.copyMethod = await deps.files.copyRootfs(rootfs, paths.rootfs, signal);
+    state.copyMethod = await state.deps.files.copyRootfs(source, state.paths.rootfs, signal);
   },
 };
 
@@ -122,12 +144,20 @@ export const spawnStep: BootStep = {
   },
 };
 
-/** api-socket: waits for the API socket to appear (directory events), or for firecracker to die. */
+/**
+ * api-socket: creates the API client (loading node:http while firecracker starts, rather than after
+ * its socket is up or before the spawn), then waits for the API socket to appear (directory events)
+ * and accept connections, or for firecracker to die.
+ */
 export const apiSocketStep: BootStep = {
   name: 'api-socket',
   title: 'wait for the API socket',
   timeoutMs: 10_000,
-  async run({ state, signal }) {
+  async run({ state, signal, defer }) {
+    const api = state.deps.api(state.paths.socket);
+    state.api = api;
+    defer('close the API client', () => api.close());
+    signal.throwIfAborted();
     await unlessExited(state.vmm, state.deps.files.waitForSocket(state.paths.socket, signal), 'waiting for its API socket');
   },
 };
@@ -137,10 +167,9 @@ export const apiReadyStep: BootStep = {
   name: 'api-ready',
   title: 'API answers',
   timeoutMs: 10_000,
-  async run({ state, signal, defer }) {
-    const api = state.deps.api(state.paths.socket);
-    state.api = api;
-    defer('close the API client', () => api.close());
+  async run({ state, signal }) {
+    const api = state.api;
+    if (!api) throw new Error('no API client (the api-socket step must run first)');
     const info = await unlessExited(state.vmm, api.describeInstance({ signal }), 'answering GET /');
     if (info.state !== 'Not started') {
       throw new VmmProcessError({ code: 'VMM_UNEXPECTED_STATE', summary: `GET / says the microVM is "${info.state}" before it was configured`, hint: 'Another process may own this socket; remove the lab directory and retry.' });

@@ -40,10 +40,13 @@ export const bootSourceStep = apiStep('boot-source', 'configure the kernel and b
   api(s).putBootSource({ kernel_image_path: s.inputs.kernelPath!, boot_args: bootArgsWith(s.inputs.bootArgs, s.network) }, { signal }),
 );
 
-/** rootfs-drive: PUT /drives/rootfs with the lab's copy, read-write, as the root device. */
-export const rootDriveStep = apiStep('rootfs-drive', 'attach the rootfs copy', (s, signal) =>
-  api(s).putDrive({ drive_id: ROOT_DRIVE_ID, path_on_host: s.paths.rootfs, is_root_device: true, is_read_only: false }, { signal }),
-);
+/** rootfs-drive: PUT /drives/rootfs with the lab's copy, read-write, as the root device; begins once rootfs-copy has finished. */
+export const rootDriveStep: BootStep = {
+  ...apiStep('rootfs-drive', 'attach the rootfs copy', (s, signal) =>
+    api(s).putDrive({ drive_id: ROOT_DRIVE_ID, path_on_host: s.paths.rootfs, is_root_device: true, is_read_only: false }, { signal }),
+  ),
+  needs: ['rootfs-copy'],
+};
 
 /** network: PUT /network-interfaces/eth0 on the TAP netd allocated, with the guest MAC as OctoLab's backend derives it. */
 export const networkStep = apiStep('network', 'attach eth0 to the TAP', (s, signal) => {

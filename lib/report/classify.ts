@@ -35,7 +35,7 @@ function checkShape(file: string, object: Json, what: string, fields: Record<str
 }
 
 const CHECK_FIELDS = { name: isString, ok: (v: unknown) => typeof v === 'boolean', severity: (v: unknown) => v === 'info' || v === 'warn' || v === 'fatal', details: isString, hint: isString };
-const STAGE_FIELDS = { name: isString, title: isString, status: (v: unknown) => v === 'passed' || v === 'failed' || v === 'not-run', start_ms: (v: unknown) => v === null || typeof v === 'number', duration_ms: (v: unknown) => typeof v === 'number' };
+const STAGE_FIELDS = { name: isString, title: isString, status: (v: unknown) => v === 'passed' || v === 'failed' || v === 'stopped' || v === 'not-run', start_ms: (v: unknown) => v === null || typeof v === 'number', duration_ms: (v: unknown) => typeof v === 'number' };
 
 function classifyJson(file: string, json: unknown): ReportDocument {
   if (!isObject(json)) throw inputError(file, `is JSON but not ${EXPECTED}`, 'leave it out, or name the report files one by one');

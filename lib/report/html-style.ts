@@ -35,5 +35,6 @@ ol.stages { list-style: none; margin: 0; padding: 0; }
 .bar.passed { background: #43a047; }
 .bar.failed { background: #e53935; }
 .bar.not-run { background: transparent; border: 1px dashed #888; box-sizing: border-box; }
+.bar.stopped { background: #9e9e9e; }
 footer { margin-top: 2em; color: #888; font-size: 0.85em; }
 `;

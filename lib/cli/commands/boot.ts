@@ -9,7 +9,6 @@ import type { StepEvent } from '../../firecracker/run-steps.ts';
 import type { MarkerMatch } from '../../firecracker/serial-lines.ts';
 import { createRealHost } from '../../host/real-host.ts';
 import type { Host } from '../../host/types.ts';
-import { createNetdClient } from '../../netd/client.ts';
 import { EXIT, type CliIo, type Command } from '../io.ts';
 import { DOTENV_OPTION, flag, parseOptions, stringValue, usageError, type CommandSpec } from '../options.ts';
 import { loadSettings } from '../settings.ts';
@@ -61,7 +60,8 @@ export async function runBootCommand(io: CliIo, args: readonly string[], deps: B
   const host = deps.host ?? createRealHost(io.env);
   const { config } = await loadSettings(io, 'boot', host, stringValue(values, 'dotenv'));
   const json = flag(values, 'json');
-  const netd = flag(values, 'net') ? createNetdLease(createNetdClient({ sockets: host.sockets, socketPath: config.netdSocket, timeoutMs: 10_000 })) : undefined;
+  // The netd client loads only for --net: a boot without a network does not pay for it before the spawn.
+  const netd = flag(values, 'net') ? createNetdLease((await import('../../netd/client.ts')).createNetdClient({ sockets: host.sockets, socketPath: config.netdSocket, timeoutMs: 10_000 })) : undefined;
 
   const result = await bootMicroVm({
     inputs: bootInputsFromConfig(config, { marker: marker ?? config.helloMarker, markerMatch: match as MarkerMatch, env: io.env }),
@@ -80,7 +80,7 @@ export async function runBootCommand(io: CliIo, args: readonly string[], deps: B
 
 /** Prints each stage as it ends, with its time. */
 function showProgress(io: CliIo, event: StepEvent): void {
-  if (event.type === 'step-end') io.stdout.write(`${renderStageLine({ ...event, status: event.ok ? 'passed' : 'failed' })}\n`);
+  if (event.type === 'step-end') io.stdout.write(`${renderStageLine(event)}\n`);
 }
 
 function exitCodeOf(io: CliIo, result: BootResult): number {

@@ -1,47 +1,58 @@
-import { constants, promises as fs } from 'node:fs';
+import { chmodSync, type Dirent, closeSync, constants, mkdirSync, openSync, promises as fs, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { errnoOf } from '../../errors.ts';
+import { randomBytesSync } from '../random-id.ts';
 import type { LabFs } from '../../firecracker/lab-fs.ts';
 import { tailFile } from './file-tail.ts';
 import { copyRootfs } from './rootfs-copy.ts';
 import { waitForSocket } from './wait-for-socket.ts';
 
-/** Returns the LabFs of this machine (node:fs): the boot pipeline's default `files`. */
+/**
+ * Returns the LabFs of this machine (node:fs): the boot pipeline's default `files`.
+ *
+ * The small operations (mkdir, an empty file, the pid file, unlinking the socket) are one or two
+ * syscalls each in a local directory and run synchronously: an asynchronous call is a round trip
+ * through libuv's thread pool, which on a loaded 2-core machine costs milliseconds, and these lie on
+ * the boot's path before firecracker starts. The copy, the tail, the socket wait and removing the
+ * whole lab directory stay asynchronous.
+ */
 export function createRealLabFs(): LabFs {
   return {
     createDir: async (dir) => {
-      await fs.mkdir(dir, { mode: 0o700 });
+      mkdirSync(dir, { mode: 0o700 });
       try {
-        await fs.chmod(dir, 0o700); // whatever the umask
+        chmodSync(dir, 0o700); // whatever the umask
       } catch (error) {
-        await fs.rmdir(dir).catch(() => undefined); // ours, and still empty: not left half-made
+        try {
+          rmdirSync(dir); // ours, and still empty: not left half-made
+        } catch {
+          // the chmod error is the one to report
+        }
         throw error;
       }
     },
     createEmptyFile: async (file) => {
-      const handle = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      await handle.close();
+      closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
     },
     writeFileAtomic: async (file, text) => {
-      const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+      const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytesSync(4).toString('hex')}.tmp`);
       try {
-        await fs.writeFile(temp, text, { mode: 0o600, flag: 'wx' });
-        await fs.rename(temp, file);
+        writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
+        renameSync(temp, file);
       } catch (error) {
-        await fs.rm(temp, { force: true });
+        rmSync(temp, { force: true });
         throw error;
       }
     },
     copyRootfs,
     removeFile: async (file) => {
       try {
-        await fs.unlink(file);
+        unlinkSync(file);
       } catch (error) {
         if (errnoOf(error) !== 'ENOENT') throw error;
       }
     },
-    removeDir: (dir) => fs.rm(dir, { recursive: true, force: true }),
+    removeDir: removeLabDir,
     waitForSocket,
     tail: tailFile,
     readTail: async (file, maxBytes) => {
@@ -61,4 +72,31 @@ export function createRealLabFs(): LabFs {
       }
     },
   };
+}
+
+/**
+ * Removes a lab directory: its files unlinked at once, then the directory (three rounds through
+ * the thread pool where fs.rm's recursive walk takes one per file, and a lab holds half a dozen);
+ * anything else in it (a subdirectory, a file appearing meanwhile) goes to fs.rm's walk.
+ */
+async function removeLabDir(dir: string): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return;
+    throw error;
+  }
+  const unlink = (name: string) =>
+    fs.unlink(path.join(dir, name)).catch((error: unknown) => {
+      if (errnoOf(error) !== 'ENOENT') throw error;
+    });
+  await Promise.all(entries.filter((entry) => !entry.isDirectory()).map((entry) => unlink(entry.name)));
+  try {
+    await fs.rmdir(dir);
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return;
+    if (errnoOf(error) !== 'ENOTEMPTY' && errnoOf(error) !== 'EEXIST') throw error;
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }

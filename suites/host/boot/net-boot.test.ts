@@ -9,7 +9,7 @@ import { labLinkNames } from '../../../lib/netd/names.ts';
 import { processesWith } from '../../unit/boot/boot-harness.ts';
 import { ipv4Of, labLinksIn, readLinks, waitFor } from '../netd/support.ts';
 import { createNetRig, type NetRig } from './net-rig.ts';
-import { enslavementStep, handOverLabStep, tapsAttachedBy, watchTapStep, type Enslavement, type TapSighting } from './tap-watch.ts';
+import { enslavementStep, withLabHandedOver, tapsAttachedBy, watchTapStep, type Enslavement, type TapSighting } from './tap-watch.ts';
 
 /**
  * The boot pipeline's network path end to end: the real microvm-netd (as a process, in a
@@ -121,7 +121,7 @@ describe('boot --net against the real microvm-netd, with the fake opening the re
     rig = await createNetRig(ctx, { fakeAsUser: true, tapOwner: 'other-user' });
     const user = rig.fakeUser!;
     const sightings: TapSighting[] = [];
-    const result = await rig.boot({ editSteps: watchAroundNetwork(rig, sightings, (steps) => insertAfter(steps, 'prepare', handOverLabStep(user))) });
+    const result = await rig.boot({ editSteps: watchAroundNetwork(rig, sightings, (steps) => withLabHandedOver(steps, user)) });
 
     expect(result.ok).toBe(false);
     expect(result.failedStage).toBe('network');
@@ -138,7 +138,7 @@ describe('boot --net against the real microvm-netd, with the fake opening the re
     rig = await createNetRig(ctx, { fakeAsUser: true, tapOwner: 'fake-user' });
     const user = rig.fakeUser!;
     const sightings: TapSighting[] = [];
-    const result = await rig.boot({ editSteps: watchAroundNetwork(rig, sightings, (steps) => insertAfter(steps, 'prepare', handOverLabStep(user))) });
+    const result = await rig.boot({ editSteps: watchAroundNetwork(rig, sightings, (steps) => withLabHandedOver(steps, user)) });
 
     expect(result.error?.message ?? null).toBeNull();
     const { tap } = labLinkNames(result.labId);

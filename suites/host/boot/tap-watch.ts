@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import type { BootStep } from '../../../lib/firecracker/boot-state.ts';
+import { insertAfter } from '../../../lib/firecracker/boot-steps.ts';
 import type { NetdClient } from '../../../lib/netd/client.ts';
 import { readLinks } from '../netd/support.ts';
 import type { FakeUser } from './fake-in-netns.ts';
@@ -65,19 +66,19 @@ export function watchTapStep(after: string, netns: string, netd: NetdClient, sig
 }
 
 /**
- * A step (insert it after `prepare`) that gives the lab directory, its log and its rootfs copy to
- * the unprivileged VMM user: what a runner that runs as that user would have created. The runner
- * (root here) still opens serial.log and firecracker.stderr itself and removes it all at teardown.
+ * Gives the lab to the unprivileged VMM user, as if a runner running as that user had created it:
+ * the lab directory and its log right after `prepare` (before the VMM starts in it), and the rootfs
+ * copy once `rootfs-copy` has made it (it runs alongside the start-up), before `rootfs-drive` has
+ * the VMM open it. The runner (root here) still opens serial.log and firecracker.stderr itself and
+ * removes it all at teardown.
  */
-export function handOverLabStep(user: FakeUser): BootStep {
-  return {
-    name: 'hand-over-lab',
-    title: 'give the lab directory to the VMM user',
-    timeoutMs: 10_000,
-    async run({ state }) {
-      for (const file of [state.paths.dir, state.paths.log, state.paths.rootfs]) await fs.chown(file, user.uid, user.gid);
-    },
+export function withLabHandedOver(steps: readonly BootStep[], user: FakeUser): BootStep[] {
+  const chown = async (files: string[]) => {
+    for (const file of files) await fs.chown(file, user.uid, user.gid);
   };
+  const lab: BootStep = { name: 'hand-over-lab', title: 'give the lab directory to the VMM user', timeoutMs: 10_000, run: ({ state }) => chown([state.paths.dir, state.paths.log]) };
+  const rootfs: BootStep = { name: 'hand-over-rootfs', title: 'give the rootfs copy to the VMM user', timeoutMs: 10_000, needs: ['rootfs-copy'], run: ({ state }) => chown([state.paths.rootfs]) };
+  return insertAfter(insertAfter(steps, 'prepare', lab), 'boot-source', rootfs);
 }
 
 /** What the kernel says the lab's TAP is enslaved to, just after the netd step. */

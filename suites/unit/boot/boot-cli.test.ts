@@ -77,7 +77,7 @@ describe('octolab-verify boot (the CLI as a process)', { timeout: 60_000 }, () =
     const { done } = runBin(['boot'], envFor());
     const run = await done;
     expect(run.code).toBe(0);
-    for (const stage of ['prepare', 'spawn', 'api-socket', 'api-ready', 'logger', 'machine', 'boot-source', 'rootfs-drive', 'instance-start', 'running', 'serial-marker', 'guest-exit']) {
+    for (const stage of ['prepare', 'spawn', 'rootfs-copy', 'api-socket', 'api-ready', 'logger', 'machine', 'boot-source', 'rootfs-drive', 'instance-start', 'running', 'serial-marker', 'guest-exit']) {
       expect(run.stdout).toMatch(new RegExp(`✓ ${stage}\\s+\\d+(\\.\\d+)? m?s `));
     }
     expect(run.stdout.endsWith('\nHello, World!\n')).toBe(true);
@@ -88,12 +88,19 @@ describe('octolab-verify boot (the CLI as a process)', { timeout: 60_000 }, () =
     const run = await runBin(['boot', '--json'], envFor()).done;
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ tool: { name: 'octolab-verify', version: TOOL_VERSION }, ok: true, failed_stage: null, error: null, marker_line: { text: 'Hello, World!' }, exit: { code: 0 } });
-    expect(result.stages).toHaveLength(12);
-    // The timeline: each stage starts where the one before it ended, or later.
-    for (const [i, stage] of result.stages.entries()) {
-      expect(Object.keys(stage)).toEqual(['name', 'title', 'status', 'start_ms', 'duration_ms']);
-      if (i > 0) expect(stage.start_ms).toBeGreaterThanOrEqual(result.stages[i - 1].start_ms + result.stages[i - 1].duration_ms - 0.2);
-    }
+    expect(result.stages).toHaveLength(13);
+    for (const stage of result.stages) expect(Object.keys(stage)).toEqual(['name', 'title', 'status', 'start_ms', 'duration_ms']);
+    type Stage = { name: string; start_ms: number; duration_ms: number };
+    const end = (stage: Stage) => stage.start_ms + stage.duration_ms - 0.2; // each time rounded to 0.1 ms
+    const inLine: Stage[] = result.stages.filter((stage: Stage) => stage.name !== 'rootfs-copy');
+    // The timeline: each stage in line starts where the one before it ended, or later...
+    for (const [i, stage] of inLine.entries()) if (i > 0) expect(stage.start_ms).toBeGreaterThanOrEqual(end(inLine[i - 1]!));
+    // ...while the rootfs copy overlaps them: it begins once firecracker is spawned, before the wait for
+    // its socket, and rootfs-drive begins only after it has ended.
+    const at = (name: string): Stage => result.stages.find((stage: Stage) => stage.name === name);
+    expect(at('rootfs-copy').start_ms).toBeGreaterThanOrEqual(end(at('spawn')));
+    expect(at('rootfs-copy').start_ms).toBeLessThanOrEqual(at('api-socket').start_ms);
+    expect(at('rootfs-drive').start_ms).toBeGreaterThanOrEqual(end(at('rootfs-copy')));
     expect(Object.keys(result).filter((key) => /[A-Z]/.test(key))).toEqual([]);
   });
 
@@ -170,7 +177,7 @@ describe('octolab-verify boot (in-process)', { timeout: 60_000 }, () => {
   it('on a terminal shows each stage as it passes, then the result without repeating the table', async () => {
     const { io, stdout, writes } = memoryIo(['boot'], envFor(), true);
     expect(await runBootCommand(io, [])).toBe(0);
-    expect(writes.filter((w) => /^ {2}✓ /.test(w))).toHaveLength(12);
+    expect(writes.filter((w) => /^ {2}✓ /.test(w))).toHaveLength(13);
     expect(stdout().match(/✓ prepare/g)).toHaveLength(1);
     expect(stdout().endsWith('\nHello, World!\n')).toBe(true);
   });

@@ -42,14 +42,13 @@ describe('an interrupted boot leaves nothing', { timeout: 60_000 }, () => {
     expect(await findings(probe, result)).toEqual(CLEAN);
     expect(probe.log.filter((entry) => entry.startsWith('start') && !entry.endsWith('readTail'))).toEqual([]);
     expect(result).toMatchObject({ ok: false, failedStage: 'prepare', error: { code: 'BOOT_INTERRUPTED' }, pid: null });
-    expect(result.error!.summary).toBe('boot stage "prepare" (create the lab directory and copy the rootfs) was not started: the boot was interrupted (received SIGTERM) before it began; nothing was created');
+    expect(result.error!.summary).toBe('boot stage "prepare" (check the inputs and create the lab directory) was not started: the boot was interrupted (received SIGTERM) before it began; nothing was created');
     expect(result.stages.every((s) => s.status === 'not-run')).toBe(true);
   });
 
   it.each<[CreatingOp, string]>([
     ['createDir', 'prepare'],
     ['createEmptyFile', 'prepare'],
-    ['copyRootfs', 'prepare'],
     ['spawn', 'spawn'],
     ['writeFileAtomic', 'spawn'],
     ['tail', 'spawn'],
@@ -87,12 +86,63 @@ describe('an interrupted boot leaves nothing', { timeout: 60_000 }, () => {
     expect(probe.log).not.toContain('start spawn');
   });
 
-  it('stops copying a large rootfs mid-way, removes the partial copy, and only then tears down', { timeout: 120_000 }, async () => {
+  // The rootfs is copied alongside the stages in line (rootfs-copy runs from the spawn until
+  // rootfs-drive needs it): an interruption is charged to the stage the boot is at, and a copy under
+  // way beside it is stopped. Either way the copy stops, removes its partial target and settles
+  // before teardown begins.
+  it('stops the copy running beside the wait for the socket when aborted then: that wait is interrupted, the copy stopped', async () => {
+    const probe = new LabFsProbe();
+    const held = probe.hold('copyRootfs');
+    const controller = new AbortController();
+    // no-socket: firecracker never listens, so the boot is certainly still waiting for its socket.
+    const running = bootMicroVm({ inputs: fakeInputs(sandbox(), ['--fake-mode', 'no-socket']), budgetMs: 30_000, signal: controller.signal, files: probe.files, spawn: probe.spawn });
+    await held.entered;
+    controller.abort(SIGTERM());
+    await new Promise((resolve) => setImmediate(resolve));
+    held.release();
+    const result = await running;
+    expect(result).toMatchObject({ failedStage: 'api-socket', error: { code: 'BOOT_INTERRUPTED' } });
+    expect(result.error!.summary).toMatch(/^boot stage "api-socket" .* was interrupted \(received SIGTERM\); the lab was torn down/);
+    expect(result.stages.find((s) => s.name === 'rootfs-copy')?.status).toBe('stopped');
+    expect(await findings(probe, result)).toEqual(CLEAN);
+  });
+
+  it('charges the interruption to the copy when the boot was waiting for it before rootfs-drive', async () => {
+    const probe = new LabFsProbe();
+    const held = probe.hold('copyRootfs');
+    const controller = new AbortController();
+    let configured!: () => void;
+    const waiting = new Promise<void>((resolve) => (configured = resolve));
+    const running = boot(probe, controller.signal, {
+      // boot-source is the last stage before rootfs-drive, which waits for the copy.
+      out: (event) => {
+        if (event.type === 'step-end' && event.name === 'boot-source') configured();
+      },
+    });
+    await Promise.all([held.entered, waiting]);
+    await new Promise((resolve) => setImmediate(resolve)); // the boot has gone on from boot-source to wait for the copy
+    controller.abort(SIGTERM());
+    await new Promise((resolve) => setImmediate(resolve));
+    held.release();
+    const result = await running;
+    expect(result).toMatchObject({ failedStage: 'rootfs-copy', error: { code: 'BOOT_INTERRUPTED' } });
+    expect(result.error!.summary).toMatch(/^boot stage "rootfs-copy" .* was interrupted \(received SIGTERM\); the lab was torn down/);
+    expect(result.stages.find((s) => s.name === 'boot-source')?.status).toBe('passed');
+    expect(result.stages.find((s) => s.name === 'rootfs-drive')?.status).toBe('not-run');
+    expect(await findings(probe, result)).toEqual(CLEAN);
+  });
+
+  it.each([
+    ['while the boot waits for the socket', 'api-socket', 'stopped: the run was interrupted (received SIGTERM)'],
+    ['while the boot waits for the copy', 'rootfs-copy', 'stopped: received SIGTERM'],
+  ])('stops copying a large rootfs mid-way %s, removes the partial copy, and only then tears down', { timeout: 120_000 }, async (_when, stage, outcome) => {
     const big = await largeRootfs(path.join(sandbox().root, 'big.ext4'));
     const copies: Array<{ outcome: string; bytes: number }> = [];
     const controller = new AbortController();
     let watcher: FSWatcher | undefined;
     const real = createRealLabFs();
+    let configured!: () => void;
+    const waiting = new Promise<void>((resolve) => (configured = resolve));
     const files: LabFs = {
       ...real,
       // The first write into the lab's rootfs copy is the moment to interrupt (directory events, no polling).
@@ -104,6 +154,8 @@ describe('an interrupted boot leaves nothing', { timeout: 60_000 }, () => {
       },
       // Always the block copy: a file system that reflinks would clone the image at once.
       copyRootfs: async (source, target, signal) => {
+        // To be interrupted while the boot waits for the copy, the copy begins once every stage before rootfs-drive has passed.
+        if (stage === 'rootfs-copy') await waiting;
         try {
           await sparseCopy(source, target, signal);
           copies.push({ outcome: 'finished', bytes: (await fs.stat(target)).size });
@@ -117,10 +169,21 @@ describe('an interrupted boot leaves nothing', { timeout: 60_000 }, () => {
       },
     };
     const probe = new LabFsProbe(files);
-    const result = await bootMicroVm({ inputs: { ...fakeInputs(sandbox()), rootfsPath: big }, budgetMs: 60_000, signal: controller.signal, files: probe.files, spawn: probe.spawn });
-    expect(result).toMatchObject({ failedStage: 'prepare', error: { code: 'BOOT_INTERRUPTED' } });
+    // To be interrupted while the boot waits for the socket, firecracker never listens (no-socket).
+    const fakeArgs = stage === 'api-socket' ? ['--fake-mode', 'no-socket'] : ['--fake-mode', 'hold'];
+    const result = await bootMicroVm({
+      inputs: { ...fakeInputs(sandbox(), fakeArgs), rootfsPath: big },
+      budgetMs: 60_000,
+      signal: controller.signal,
+      files: probe.files,
+      spawn: probe.spawn,
+      out: (event) => {
+        if (event.type === 'step-end' && event.name === 'boot-source') configured();
+      },
+    });
+    expect(result).toMatchObject({ failedStage: stage, error: { code: 'BOOT_INTERRUPTED' } });
     // The copy ended by the abort, its partial target already gone (-1: no such file), before teardown began.
-    expect(copies).toEqual([{ outcome: 'stopped: received SIGTERM', bytes: -1 }]);
+    expect(copies).toEqual([{ outcome, bytes: -1 }]);
     expect(await findings(probe, result)).toEqual(CLEAN);
   });
 });

@@ -2,7 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootMicroVm, type BootOptions } from '../../../lib/firecracker/boot-pipeline.ts';
-import { insertAfter, removeStep } from '../../../lib/firecracker/boot-steps.ts';
+import type { BootResult } from '../../../lib/firecracker/boot-result.ts';
+import { insertAfter, removeStep, replaceStep } from '../../../lib/firecracker/boot-steps.ts';
+import type { LabFs } from '../../../lib/firecracker/lab-fs.ts';
+import { StepStopped } from '../../../lib/firecracker/run-steps.ts';
+import { rootfsCopyStep } from '../../../lib/firecracker/steps-lab.ts';
 import { createRealLabFs } from '../../../lib/host/vmm/real-lab-fs.ts';
 import { FakeNetdLease } from '../../../fixtures/fake-netd-lease.ts';
 import { fakeInputs, processesWith, residueOf, useBootSandbox } from './boot-harness.ts';
@@ -12,7 +16,17 @@ const sandbox = useBootSandbox();
 const boot = (fakeArgs: readonly string[] = [], options: Partial<BootOptions> = {}) =>
   bootMicroVm({ inputs: fakeInputs(sandbox(), fakeArgs), budgetMs: 30_000, ...options });
 
-const ALL_STAGES = ['prepare', 'spawn', 'api-socket', 'api-ready', 'logger', 'machine', 'boot-source', 'rootfs-drive', 'instance-start', 'running', 'serial-marker', 'guest-exit'];
+const statusOf = (result: BootResult, stage: string) => result.stages.find((s) => s.name === stage)?.status;
+
+/** A LabFs whose rootfs copy never finishes by itself: it ends only when its signal fires, with the signal's reason. */
+function hungCopy(seen: unknown[] = []): LabFs {
+  return {
+    ...createRealLabFs(),
+    copyRootfs: (_source, _target, signal) => new Promise((_, reject) => signal!.addEventListener('abort', () => reject(seen[seen.push(signal!.reason) - 1]), { once: true })),
+  };
+}
+
+const ALL_STAGES = ['prepare', 'spawn', 'rootfs-copy', 'api-socket', 'api-ready', 'logger', 'machine', 'boot-source', 'rootfs-drive', 'instance-start', 'running', 'serial-marker', 'guest-exit'];
 
 describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
   it('passes every stage, sees the marker line, sees exit 0, and leaves nothing behind', async () => {
@@ -22,6 +36,10 @@ describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
     expect(result.markerLine?.text).toBe('Hello, World!');
     expect(result).toMatchObject({ exit: { code: 0, signal: null }, firecrackerVersion: '1.7.0', failedStage: null, error: null, kept: false, cleanupErrors: [] });
     expect(result.serialLogPath).toBe(path.join(result.labDir, 'serial.log'));
+    // The copy runs while firecracker starts: it begins before the wait for the socket, and the drive is attached after it ended.
+    const at = (name: string) => result.stages.find((s) => s.name === name)!;
+    expect(at('rootfs-copy').startMs!).toBeLessThanOrEqual(at('api-socket').startMs!);
+    expect(at('rootfs-drive').startMs!).toBeGreaterThanOrEqual(at('rootfs-copy').startMs! + at('rootfs-copy').ms);
     expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
   });
 
@@ -94,11 +112,38 @@ describe('bootMicroVm against FakeFirecracker', { timeout: 60_000 }, () => {
     expect(await residueOf(sandbox().stateDir)).toEqual([]);
   });
 
-  it('removes the lab dir when the rootfs copy fails mid-way', async () => {
+  it('removes the lab dir when the rootfs copy fails mid-way, and stops the wait for the socket running beside it', async () => {
     const files = { ...createRealLabFs(), copyRootfs: async () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })) };
     const result = await boot([], { files });
-    expect(result.failedStage).toBe('prepare');
+    expect(result.failedStage).toBe('rootfs-copy');
     expect(result.error!.summary).toMatch(/ENOSPC/);
+    expect(statusOf(result, 'rootfs-copy')).toBe('failed');
+    expect(statusOf(result, 'api-socket')).toBe('stopped');
+    expect(statusOf(result, 'api-ready')).toBe('not-run');
+    expect(await residueOf(sandbox().stateDir)).toEqual([]);
+  });
+
+  it('times out a rootfs copy that hangs at its own limit, whatever stage is in line, and leaves nothing', async () => {
+    const result = await boot([], { files: hungCopy(), editSteps: (steps) => replaceStep(steps, 'rootfs-copy', { ...rootfsCopyStep, timeoutMs: 300 }) });
+    expect(result).toMatchObject({ failedStage: 'rootfs-copy', error: { code: 'BOOT_STAGE_TIMEOUT' } });
+    expect(result.error!.summary).toMatch(/^boot stage "rootfs-copy" \(copy the rootfs into the lab \(while firecracker starts\)\) timed out after 300 ms/);
+    expect(statusOf(result, 'rootfs-drive')).toBe('not-run');
+    // Whichever stage was in line when the copy timed out (the socket wait, or the drive waiting for the copy) did not fail by itself.
+    expect(result.stages.filter((s) => s.status === 'failed').map((s) => s.name)).toEqual(['rootfs-copy']);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
+  });
+
+  it('stops the rootfs copy when a stage in line fails (firecracker dies at start), and reports that stage', async () => {
+    const reasons: unknown[] = [];
+    const result = await boot(['--fake-mode', 'crash-at-start'], { files: hungCopy(reasons) });
+    expect(result).toMatchObject({ failedStage: 'api-socket', error: { code: 'BOOT_STAGE_FAILED' } });
+    expect(statusOf(result, 'rootfs-copy')).toBe('stopped');
+    expect(reasons).toEqual([new StepStopped('stage "api-socket" failed')]);
+    expect(await residueOf(sandbox().stateDir, result.labId)).toEqual([]);
+  });
+
+  it('refuses a step list whose rootfs-drive needs a rootfs-copy that is not there', async () => {
+    await expect(boot([], { editSteps: (steps) => removeStep(steps, 'rootfs-copy') })).rejects.toThrow(/^step "rootfs-drive" needs "rootfs-copy", which is not a step before it \(steps: prepare, spawn, api-socket/);
     expect(await residueOf(sandbox().stateDir)).toEqual([]);
   });
 

@@ -25,7 +25,7 @@ function result(overrides: Partial<BootResult> = {}): BootResult {
     network: null,
     exit: { code: 0, signal: null },
     stages: [
-      { name: 'prepare', title: 'create the lab directory and copy the rootfs', startMs: 0.04, ms: 12.4, status: 'passed' },
+      { name: 'prepare', title: 'check the inputs and create the lab directory', startMs: 0.04, ms: 12.4, status: 'passed' },
       { name: 'serial-marker', title: 'wait for the marker on the serial console', startMs: 12.44, ms: 1520, status: 'passed' },
     ],
     totalMs: 1532.4,
@@ -45,7 +45,7 @@ describe('rendering a boot result', () => {
     expect(renderBootText(result())).toBe(
       [
         `boot passed in 1.53 s (lab ${LAB}, firecracker 1.7.0, rootfs sparse-copy)`,
-        '  ✓ prepare            12 ms  create the lab directory and copy the rootfs',
+        '  ✓ prepare            12 ms  check the inputs and create the lab directory',
         '  ✓ serial-marker     1.52 s  wait for the marker on the serial console',
         'marker seen on serial line 19:',
         'Hello, World!',
@@ -57,11 +57,12 @@ describe('rendering a boot result', () => {
   it('renders a failure with the stage, the layered error and the cleanup errors', () => {
     const error = new BootStageError('api-socket', { code: 'BOOT_STAGE_TIMEOUT', summary: 'boot stage "api-socket" (wait for the API socket) timed out after 10000 ms', hint: 'see the log' });
     const text = renderBootText(
-      result({ ok: false, failedStage: 'api-socket', error, hint: 'see the log', markerLine: null, cleanupErrors: [{ name: 'remove the lab directory', message: 'EBUSY' }], stages: [{ name: 'api-socket', title: 'wait for the API socket', startMs: 3, ms: 10000, status: 'failed' }, { name: 'api-ready', title: 'API answers', startMs: null, ms: 0, status: 'not-run' }] }),
+      result({ ok: false, failedStage: 'api-socket', error, hint: 'see the log', markerLine: null, cleanupErrors: [{ name: 'remove the lab directory', message: 'EBUSY' }], stages: [{ name: 'rootfs-copy', title: 'copy the rootfs into the lab (while firecracker starts)', startMs: 2.9, ms: 35.2, status: 'stopped' }, { name: 'api-socket', title: 'wait for the API socket', startMs: 3, ms: 10000, status: 'failed' }, { name: 'api-ready', title: 'API answers', startMs: null, ms: 0, status: 'not-run' }] }),
     );
     expect(text).toMatch(/^boot FAILED at stage "api-socket" after 1\.53 s/);
     expect(text).toContain('  ✗ api-socket       10.00 s  wait for the API socket');
     expect(text).toContain('  · api-ready        not run  API answers');
+    expect(text).toContain('  - rootfs-copy        35 ms  copy the rootfs into the lab (while firecracker starts) (stopped: the boot ended at another stage)');
     expect(text).toContain('error: boot stage "api-socket" (wait for the API socket) timed out after 10000 ms\n  hint: see the log');
     expect(text).toContain('cleanup failed: remove the lab directory: EBUSY');
     expect(text).not.toContain('marker seen');
@@ -101,7 +102,7 @@ describe('rendering a boot result', () => {
       network,
       exit: { code: 0, signal: null },
       stages: [
-        { name: 'prepare', title: 'create the lab directory and copy the rootfs', status: 'passed', start_ms: 0, duration_ms: 12.4 },
+        { name: 'prepare', title: 'check the inputs and create the lab directory', status: 'passed', start_ms: 0, duration_ms: 12.4 },
         { name: 'serial-marker', title: 'wait for the marker on the serial console', status: 'passed', start_ms: 12.4, duration_ms: 1520 },
       ],
       total_ms: 1532.4,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { firecrackerArgs, labIdOfDirName, labPaths } from '../../../lib/firecracker/lab-layout.ts';
 import { instanceIdProblem, resourceIdProblem } from '../../../lib/firecracker/resource-ids.ts';
 import { createRealLabFs } from '../../../lib/host/vmm/real-lab-fs.ts';
-import { copyRootfs } from '../../../lib/host/vmm/rootfs-copy.ts';
+import { copyRootfs, dataRuns } from '../../../lib/host/vmm/rootfs-copy.ts';
 import { checkInstanceId } from '../../../fixtures/fake-firecracker/fc-args.ts';
 import { checkResourceId } from '../../../fixtures/fake-firecracker/api-routes.ts';
 
@@ -79,6 +79,21 @@ describe('copying the base rootfs', () => {
       expect({ hash: await sha(base), mtime: (await fs.stat(base)).mtimeMs }).toEqual(before);
       expect((await fs.stat(copy)).mode & 0o777).toBe(method === 'reflink' ? (await fs.stat(base)).mode & 0o777 : 0o600);
     });
+  });
+
+  it('writes each run of data blocks in one piece and skips all-zero 64 KiB blocks', () => {
+    const K64 = 64 * 1024;
+    const image = Buffer.alloc(5 * K64 + 100);
+    image[10] = 1; // block 0
+    image[K64 + K64 - 1] = 1; // block 1, its last byte: joins block 0
+    image[3 * K64] = 1; // block 3, after the all-zero block 2
+    image[5 * K64 + 99] = 1; // the short last block
+    expect(dataRuns(image)).toEqual([
+      [0, 2 * K64],
+      [3 * K64, 4 * K64],
+      [5 * K64, 5 * K64 + 100],
+    ]);
+    expect(dataRuns(Buffer.alloc(3 * K64))).toEqual([]);
   });
 
   it('refuses to overwrite an existing target and leaves it untouched', async () => {

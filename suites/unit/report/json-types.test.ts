@@ -17,7 +17,7 @@ describe('the boot and verify JSON shapes (pinned by type tests)', () => {
   });
 
   it('a stage is {name, title, status, start_ms, duration_ms}, start_ms null when it did not run', () => {
-    expectTypeOf<StageJson>().toEqualTypeOf<{ name: string; title: string; status: 'passed' | 'failed' | 'not-run'; start_ms: number | null; duration_ms: number }>();
+    expectTypeOf<StageJson>().toEqualTypeOf<{ name: string; title: string; status: 'passed' | 'failed' | 'stopped' | 'not-run'; start_ms: number | null; duration_ms: number }>();
   });
 
   it('verify --json has its verdict, the doctor summary, the suites and the timeline', () => {
