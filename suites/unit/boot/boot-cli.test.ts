@@ -7,9 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBootCommand } from '../../../lib/cli/commands/boot.ts';
 import type { CliIo } from '../../../lib/cli/io.ts';
 import { runCli } from '../../../lib/cli/main.ts';
-import { FAKE_FIRECRACKER_BIN } from '../../../fixtures/fake-firecracker/index.ts';
 import { TOOL_VERSION } from '../../../lib/version.ts';
-import { createBootSandbox, processesWith, residueOf, type BootSandbox } from './boot-harness.ts';
+import { createBootSandbox, fakeBootEnv, processesWith, residueOf, type BootSandbox } from './boot-harness.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
 let sandbox: BootSandbox;
@@ -20,17 +19,8 @@ afterAll(async () => {
   await sandbox?.cleanup();
 }, 60_000);
 
-function envFor(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    OCTOLAB_FIRECRACKER_BIN: FAKE_FIRECRACKER_BIN,
-    OCTOLAB_MICROVM_KERNEL_PATH: sandbox.images.kernel,
-    OCTOLAB_MICROVM_ROOTFS_BASE_PATH: sandbox.images.rootfs,
-    OCTOLAB_MICROVM_STATE_DIR: sandbox.stateDir,
-    NO_COLOR: '1',
-    ...extra,
-  };
-}
+/** The real launcher's environment against the sandbox's fake (boot-harness's one definition). */
+const envFor = (extra: Record<string, string> = {}) => fakeBootEnv(sandbox, extra);
 
 /** Starts the real CLI as a child process; `whenStarted` may signal it once it runs. */
 function runBin(args: string[], env: Record<string, string>) {
