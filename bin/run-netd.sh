@@ -15,7 +15,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cli=(node "$root/bin/octolab-verify.mjs")
+cli=(node "$root/bin/octolab-verify.cjs")
 socket="${OCTOLAB_MICROVM_NETD_SOCK:-/run/octolab/microvm-netd.sock}"
 group="${OCTOLAB_NETD_GROUP:-octolab}"
 log="/var/log/octolab/microvm-netd.log"

@@ -11,7 +11,7 @@ export interface ExitCodeSpec {
   meaning: string;
 }
 
-/** Every exit code the CLI (and its launcher, bin/octolab-verify.mjs) uses. */
+/** Every exit code the CLI (and its launcher, bin/octolab-verify.cjs) uses. */
 export const EXIT_CODES: readonly ExitCodeSpec[] = [
   { code: 0, name: 'ok', meaning: 'done: the doctor found nothing fatal, the boot saw its marker, the step list finished' },
   { code: 1, name: 'failed', meaning: 'something failed while running (a host suite, a boot stage, a setup step, a report that could not be written); the message says what' },

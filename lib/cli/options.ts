@@ -51,7 +51,7 @@ export const DOTENV_OPTION: OptionSpec = {
   description:
     'Read settings from the env file PATH instead of OCTOLAB_ENV_FILE or backend/.env.local (the environment still wins). ' +
     '--env-file is the old name: Node 20 itself takes --env-file anywhere on its command line, so it only reaches ' +
-    'octolab-verify through the launcher (bin/octolab-verify.mjs, or octolab-verify on PATH).',
+    'octolab-verify through the launcher (bin/octolab-verify.cjs, or octolab-verify on PATH).',
 };
 
 /** The values parsed for a table: string options are strings (arrays when multiple), booleans true. */

@@ -59,7 +59,7 @@ export const toolVariables = [
     default: '0',
     allowed: '1, true, yes or on (or 0, false, no, off, empty)',
     description: 'Print the stack trace after an error\'s one line (for bug reports).',
-    readBy: ['every command', 'bin/octolab-verify.mjs'],
+    readBy: ['every command', 'bin/octolab-verify.cjs'],
     parse: parseSwitch,
   },
   {

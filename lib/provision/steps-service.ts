@@ -29,7 +29,16 @@ export function netdUnitPathOf(layout: InstallLayout): string {
   return path.join(layout.prefix, UNIT_DIR, NETD_UNIT);
 }
 
-/** Links octolab-verify on PATH to this checkout's launcher; a file or a foreign link there is left alone. */
+/**
+ * A launcher of this project, in this checkout or another: bin/octolab-verify.cjs, or
+ * bin/octolab-verify.mjs, the name earlier setups linked (it still runs the CLI).
+ */
+const OUR_LAUNCHER = /\/bin\/octolab-verify\.(?:cjs|mjs)$/;
+
+/**
+ * Links octolab-verify on PATH to this checkout's launcher, re-pointing a link to one of this
+ * project's launchers (the former name included); a file or a foreign link there is left alone.
+ */
 export function launcherStep(layout: InstallLayout, launcher: string, fs: InstallFs): PlanStep {
   const link = launcherLinkOf(layout);
   return {
@@ -44,7 +53,7 @@ export function launcherStep(layout: InstallLayout, launcher: string, fs: Instal
       if (current === null && (await fs.lstat(link)) !== null) {
         return { status: 'skipped', detail: `${link} exists and is not a symlink: left alone (run ${launcher} directly, or remove it and run setup again)` };
       }
-      if (current !== null && !ours && !current.endsWith('/bin/octolab-verify.mjs')) {
+      if (current !== null && !ours && !OUR_LAUNCHER.test(current)) {
         return { status: 'skipped', detail: `${link} points to ${current}, which setup did not install: left alone` };
       }
       const changed = current !== launcher;

@@ -18,10 +18,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createFirecrackerApi } from '../../lib/firecracker/api-client.ts';
 import { waitForSocket } from '../../lib/host/vmm/wait-for-socket.ts';
-import { ensureBuilt, PACKAGE_ROOT } from '../../scripts/built.mjs';
+import { ensureBuilt, PACKAGE_ROOT } from '../../scripts/built.cjs';
 import { FAKE_FIRECRACKER_BIN, writeFakeImages, type FakeImages } from '../../fixtures/fake-firecracker/index.ts';
 
-const BIN = path.join(PACKAGE_ROOT, 'bin', 'octolab-verify.mjs');
+const BIN = path.join(PACKAGE_ROOT, 'bin', 'octolab-verify.cjs');
 
 /** Runs `node args` to its end; resolves with the wall milliseconds, failing on an unexpected exit code. */
 function timeNode(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; expect: number }): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * Runs the real launcher (bin/octolab-verify.mjs) as a child process in a process group of its
+ * Runs the real launcher (bin/octolab-verify.cjs) as a child process in a process group of its
  * own, so a test can signal it at any moment and afterwards ask whether anything of that group is
  * still alive. Used by the boot chaos soak and by the interruption measurement script.
  */
@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The launcher of this checkout. */
-export const CLI = fileURLToPath(new URL('../../bin/octolab-verify.mjs', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../bin/octolab-verify.cjs', import.meta.url));
 
 /** How a run ended, with everything it printed. */
 export interface CliExit {

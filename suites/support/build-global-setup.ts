@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { ensureBuilt } from '../../scripts/built.mjs';
+import { ensureBuilt } from '../../scripts/built.cjs';
 
 /**
  * Global setup of every project: makes dist/ current before any test spawns a built program (the

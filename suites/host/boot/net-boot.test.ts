@@ -18,7 +18,7 @@ import { enslavementStep, withLabHandedOver, tapsAttachedBy, watchTapStep, type 
  * Firecracker does, and teardown releases the lab. What the VMM holds is read from the kernel.
  */
 
-const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 const TAGS = ['root', 'net', 'boot'];
 const EPERM_FAULT =
   'Network config error: Could not create the network device: TapOpen(IoctlError(Os { code: 1, kind: PermissionDenied, message: "Operation not permitted" }))';

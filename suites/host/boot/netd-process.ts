@@ -4,7 +4,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { NetdClient } from '../../../lib/netd/client.ts';
 import { clientOf, waitFor } from '../netd/support.ts';
 
-const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 
 /** The real daemon, started as `octolab-verify netd serve` in a child process. */
 export interface NetdProcess {

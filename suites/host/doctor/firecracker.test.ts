@@ -13,7 +13,7 @@ import { kvmMissing } from '../../support/require-kvm.ts';
 import { liveProcess } from '../../support/processes.ts';
 import { Throwaway } from './throwaway.ts';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/octolab-verify.mjs');
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/octolab-verify.cjs');
 const made = new Throwaway();
 afterEach(() => made.cleanup());
 

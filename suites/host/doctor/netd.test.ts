@@ -16,7 +16,7 @@ import { startTinyNetd } from './tiny-netd.ts';
 import { startSharedNetdProcess } from '../../../fixtures/fake-shared-netd/spawn.ts';
 import { createNetns, deleteNetns, startDaemon } from '../netd/support.ts';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/octolab-verify.mjs');
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/octolab-verify.cjs');
 const made = new Throwaway();
 afterEach(() => made.cleanup());
 

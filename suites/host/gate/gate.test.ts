@@ -8,7 +8,7 @@ import { Throwaway } from '../doctor/throwaway.ts';
 import { requireRoot, requireTools } from '../../support/require.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = path.join(ROOT, 'bin/octolab-verify.mjs');
+const CLI = path.join(ROOT, 'bin/octolab-verify.cjs');
 const GATE = path.join(ROOT, 'suites/support/host-gate.mjs');
 const made = new Throwaway();
 afterEach(() => made.cleanup());

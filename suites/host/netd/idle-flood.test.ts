@@ -13,7 +13,7 @@ import { awaitDaemonStart, clientOf, NamespaceRig } from './support.ts';
 // process; the daemon caps that uid at its share (128 of 256), and another client (root, another
 // uid) is answered while all of the flooder's accepted connections are still held open.
 
-const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 const LAB = '12345678-1234-4234-8234-123456789abc';
 
 /**

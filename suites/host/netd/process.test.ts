@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { requireTools } from '../../support/require.ts';
 import { awaitDaemonStart, clientOf, ipv4Of, labLinksIn, NamespaceRig, readLinks, waitFor } from './support.ts';
 
-const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 const RUN_SCRIPT = fileURLToPath(new URL('../../../bin/run-netd.sh', import.meta.url));
 const LAB = '12345678-1234-4234-8234-123456789abc';
 

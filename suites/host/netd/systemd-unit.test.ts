@@ -14,7 +14,7 @@ import { requireTools } from '../../support/require.ts';
 import { awaitDaemonStart, clientOf, labLinksIn, NamespaceRig } from './support.ts';
 
 const UNIT = fileURLToPath(new URL('../../../lib/netd/deploy/microvm-netd.service', import.meta.url));
-const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 const INSTALLED_CLI = '/usr/local/bin/octolab-verify';
 const LAB = '12345678-1234-4234-8234-123456789abc';
 

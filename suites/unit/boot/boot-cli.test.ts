@@ -10,7 +10,7 @@ import { runCli } from '../../../lib/cli/main.ts';
 import { TOOL_VERSION } from '../../../lib/version.ts';
 import { createBootSandbox, fakeBootEnv, processesWith, residueOf, type BootSandbox } from './boot-harness.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 let sandbox: BootSandbox;
 beforeAll(async () => {
   sandbox = await createBootSandbox();

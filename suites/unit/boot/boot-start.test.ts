@@ -11,7 +11,7 @@ import { fakeBootEnv, useBootSandbox } from './boot-harness.ts';
 // preloads: the launcher tests' recorder (every ES module resolved) and a probe that notes, at each
 // spawn, which of Node's built-in modules are loaded.
 
-const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 const RECORDER = fileURLToPath(new URL('../launcher/record-loads.mjs', import.meta.url));
 const PROBE = fileURLToPath(new URL('./spawn-probe.mjs', import.meta.url));
 

@@ -24,7 +24,7 @@ import { createBootSandbox, fakeBootEnv, fakeInputs, residueOf, type BootSandbox
 const SOCKET = '/run/octolab/microvm-netd.sock';
 const LAB = '12345678-1234-4234-8234-123456789abc';
 const BOOT_ARGS = 'console=ttyS0 reboot=k panic=1 pci=off';
-const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 
 let sandbox: BootSandbox;
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-// Preload for the boot start-up test: `node --import ./spawn-probe.mjs bin/octolab-verify.mjs boot`
+// Preload for the boot start-up test: `node --import ./spawn-probe.mjs bin/octolab-verify.cjs boot`
 // appends one line to the file named by SPAWN_PROBE_TO each time the process spawns a program:
 // `spawn <file> <JSON list of Node's built-in modules loaded by then>`. It shows what the boot had
 // loaded when it started firecracker, whichever way a module was loaded.

@@ -108,7 +108,7 @@ describe('the GitHub Actions workflow', () => {
     const cleanup = stepNamed(steps, /^Cleanup/);
     const upload = stepNamed(steps, /^Upload/);
     for (const step of [collect, cleanup, upload]) expect(step.if).toBe('always()');
-    expect(cleanup.run).toBe('ci/as-root.sh node bin/octolab-verify.mjs cleanup');
+    expect(cleanup.run).toBe('ci/as-root.sh node bin/octolab-verify.cjs cleanup');
     expect(steps.indexOf(collect)).toBeLessThan(steps.indexOf(cleanup));
     expect(steps.indexOf(cleanup)).toBeLessThan(steps.indexOf(upload));
     expect(upload.uses).toBe('actions/upload-artifact@v4');
@@ -129,7 +129,7 @@ describe('the GitHub Actions workflow', () => {
     expect(job.needs).toEqual(['kvm-host-suites', 'hosted-kvm']);
     expect(job.if).toBe('${{ always() }}');
     const write = stepNamed(job.steps, /^Write the fleet report/);
-    expect(write.run).toContain('node bin/octolab-verify.mjs report --html reports/fleet.html fleet >> "$GITHUB_STEP_SUMMARY"');
+    expect(write.run).toContain('node bin/octolab-verify.cjs report --html reports/fleet.html fleet >> "$GITHUB_STEP_SUMMARY"');
     expect(stepNamed(job.steps, /^Upload/).with).toMatchObject({ path: 'reports/fleet.html' });
   });
 
@@ -181,7 +181,7 @@ describe('the GitHub Actions workflow', () => {
       'sudo udevadm trigger --name-match=kvm',
     ]);
     const setup = stepNamed(job.steps, /^Set up Firecracker v1\.7\.0/);
-    expect(setup.run).toBe('ci/as-root.sh node bin/octolab-verify.mjs setup --no-doctor');
+    expect(setup.run).toBe('ci/as-root.sh node bin/octolab-verify.cjs setup --no-doctor');
     expect(setup.env).toMatchObject({ OCTOLAB_SETUP_KERNEL_SHA256: '${{ vars.OCTOLAB_KERNEL_SHA256 }}' });
     expect([...parseRequired(job.env!.OCTOLAB_VERIFY_REQUIRE)].sort()).toEqual(['boot', 'firecracker', 'kvm']);
     const order = [udev, setup, stepNamed(job.steps, /^Host suites/), stepNamed(job.steps, /^Hello-VM boot/)].map((s) => job.steps.indexOf(s));
@@ -229,8 +229,8 @@ describe('the GitLab CI jobs', () => {
   it('always collects logs and cleans up in after_script, keeps this host\'s reports under hosts/, and publishes artifacts when: always', async () => {
     const job = (await gitlab())['microvm-verify'];
     const after = (job.after_script as string[]).join('\n');
-    expect(after.indexOf('collect-boot-logs.ts')).toBeLessThan(after.indexOf('octolab-verify.mjs cleanup'));
-    expect(after.indexOf('octolab-verify.mjs cleanup')).toBeLessThan(after.indexOf('hosts/'));
+    expect(after.indexOf('collect-boot-logs.ts')).toBeLessThan(after.indexOf('octolab-verify.cjs cleanup'));
+    expect(after.indexOf('octolab-verify.cjs cleanup')).toBeLessThan(after.indexOf('hosts/'));
     expect(job.artifacts.when).toBe('always');
     expect(job.artifacts.reports.junit).toEqual(['reports/junit-*.xml']);
     expect(job.artifacts.paths).toEqual(['reports/junit-*.xml', 'reports/doctor.json', 'reports/doctor.prom', 'reports/boot.json', 'reports/failed-boots/', 'hosts/']);
@@ -239,7 +239,7 @@ describe('the GitLab CI jobs', () => {
   it('merges every host in a report stage, after the verify jobs whatever they did, and links the page from the merge request', async () => {
     const job = (await gitlab())['fleet-report'];
     expect(job).toMatchObject({ stage: 'report', when: 'always', needs: [{ job: 'microvm-verify', artifacts: true }] });
-    expect(job.script).toEqual(['node bin/octolab-verify.mjs report --markdown reports/fleet.md --html reports/fleet.html hosts']);
+    expect(job.script).toEqual(['node bin/octolab-verify.cjs report --markdown reports/fleet.md --html reports/fleet.html hosts']);
     expect(job.artifacts).toMatchObject({ when: 'always', expose_as: 'fleet report', paths: ['reports/fleet.html', 'reports/fleet.md'] });
   });
 

@@ -52,7 +52,7 @@ describe.concurrent('the launcher and --env-file on Node 20', { timeout: 60_000 
     expect(result.code).toBe(0);
   });
 
-  it('shows why the launcher runs node with `--`: `node bin/octolab-verify.mjs … --env-file /missing` dies in node itself (exit 9)', async () => {
+  it('shows why the launcher runs node with `--`: `node bin/octolab-verify.cjs … --env-file /missing` dies in node itself (exit 9)', async () => {
     const result = await run(['doctor', '--env-file', '/nonexistent/env'], {}, { viaNode: true });
     expect(result.code).toBe(9);
     expect(result.stderr).toMatch(/^(\S*\/)?node: \/nonexistent\/env: not found/);

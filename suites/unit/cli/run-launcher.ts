@@ -1,5 +1,5 @@
 /**
- * Runs the real CLI as users do: bin/octolab-verify.mjs executed directly (its shebang, not
+ * Runs the real CLI as users do: bin/octolab-verify.cjs executed directly (its shebang, not
  * `node bin/…`), in its own process, with an environment the test chooses. Shared by the CLI
  * boundary tests and the boundary property test (suites/soak).
  */
@@ -7,7 +7,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The launcher, as a user runs it. */
-export const LAUNCHER = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+export const LAUNCHER = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 
 /** How one run ended. */
 export interface LauncherRun {

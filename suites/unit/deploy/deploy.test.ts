@@ -12,7 +12,7 @@ import { requireTools } from '../../support/require.ts';
 import { parseGoDuration, validateNpdConfig } from './npd-config.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const CLI = path.join(ROOT, 'bin/octolab-verify.mjs');
+const CLI = path.join(ROOT, 'bin/octolab-verify.cjs');
 const INSTALLED_CLI = '/usr/local/bin/octolab-verify';
 const SYSTEMD = path.join(ROOT, 'deploy/systemd');
 const UNITS = ['octolab-doctor-textfile.service', 'octolab-doctor-textfile.timer'];

@@ -163,7 +163,7 @@ describe('the documentation test itself', () => {
       { code: expect.any(String), command: 'setup', subcommands: [], flags: ['dry-run', 'kernel-sha256'] },
       { code: expect.any(String), command: 'cleanup', subcommands: [], flags: ['json'] },
     ]);
-    expect(invocationsIn('/srv/x/bin/octolab-verify.mjs netd hello|ping|list [--socket PATH] [--json]')[0]).toMatchObject({ command: 'netd', subcommands: ['hello', 'ping', 'list'], flags: ['socket', 'json'] });
+    expect(invocationsIn('/srv/x/bin/octolab-verify.cjs netd hello|ping|list [--socket PATH] [--json]')[0]).toMatchObject({ command: 'netd', subcommands: ['hello', 'ping', 'list'], flags: ['socket', 'json'] });
     expect(invocationsIn('sudo env "PATH=$PATH" pnpm verify --no-suites')[0]).toMatchObject({ command: 'verify', flags: ['no-suites'] });
     // The CLI's own messages and output are not invocations.
     expect(invocationsIn('octolab-verify doctor: warning: x')[0]).toMatchObject({ command: 'doctor', subcommands: [] });

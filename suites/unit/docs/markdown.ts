@@ -66,11 +66,11 @@ export interface Invocation {
 }
 
 /**
- * The CLI's spellings in code: the launcher (`bin/octolab-verify.mjs`, with any path before it),
+ * The CLI's spellings in code: the launcher (`bin/octolab-verify.cjs`, with any path before it),
  * `octolab-verify` (also after `sudo`, `pnpm`, `pnpm -s`), and `pnpm verify` (the package script
  * that runs `octolab-verify verify`).
  */
-const LAUNCHER = /(?<![\w.@-])(?:(?:[\w.~${}"-]*\/)*bin\/octolab-verify\.mjs|octolab-verify|(?<=\bpnpm\s+(?:-s\s+)?)verify)(?![\w.-])/g;
+const LAUNCHER = /(?<![\w.@-])(?:(?:[\w.~${}"-]*\/)*bin\/octolab-verify\.cjs|octolab-verify|(?<=\bpnpm\s+(?:-s\s+)?)verify)(?![\w.-])/g;
 
 /** Where one shell command ends and the next (or a pipe, a redirection, a comment) begins. */
 const COMMAND_END = /;|\s(?:\|\|?|&&|&|#)(?=\s|$)|\s\d?>/;

@@ -5,7 +5,7 @@ import { gatherHintEnvironment, quoteIfNeeded } from '../../../lib/doctor/hint-e
 // How the doctor learns what its hints may print on this host: each answer comes from the host
 // (through its interface), so a FakeHost decides it here.
 
-const LAUNCHER = '/srv/checkout/bin/octolab-verify.mjs';
+const LAUNCHER = '/srv/checkout/bin/octolab-verify.cjs';
 const gather = (host: FakeHost, nodePath = '/usr/bin/node', prefix?: string) => gatherHintEnvironment(host, { nodePath, launcher: LAUNCHER, runNetd: '/srv/checkout/bin/run-netd.sh', prefix });
 
 describe('gatherHintEnvironment', () => {
@@ -40,7 +40,7 @@ describe('gatherHintEnvironment', () => {
   });
 
   it('quotes a launcher path a shell would split', () => {
-    expect(quoteIfNeeded('/home/a b/bin/octolab-verify.mjs')).toBe("'/home/a b/bin/octolab-verify.mjs'");
-    expect(quoteIfNeeded('/srv/x/bin/octolab-verify.mjs')).toBe('/srv/x/bin/octolab-verify.mjs');
+    expect(quoteIfNeeded('/home/a b/bin/octolab-verify.cjs')).toBe("'/home/a b/bin/octolab-verify.cjs'");
+    expect(quoteIfNeeded('/srv/x/bin/octolab-verify.cjs')).toBe('/srv/x/bin/octolab-verify.cjs');
   });
 });

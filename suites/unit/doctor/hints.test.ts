@@ -87,9 +87,9 @@ describe('hints', () => {
     });
 
     it('says how to start netd by hand where systemd does not run (WSL, containers), with a socket and group that are not the defaults', () => {
-      const text = hints.netdNotRunning(on({ systemd: false, cli: '/opt/ov/bin/octolab-verify.mjs', runNetd: '/opt/ov/bin/run-netd.sh' }, { netdSocket: '/run/x/n.sock', netdGroup: 'labs' }));
+      const text = hints.netdNotRunning(on({ systemd: false, cli: '/opt/ov/bin/octolab-verify.cjs', runNetd: '/opt/ov/bin/run-netd.sh' }, { netdSocket: '/run/x/n.sock', netdGroup: 'labs' }));
       expect(text).toBe(
-        'microvm-netd is not running: systemd does not run here, so start it by hand: `sudo /opt/ov/bin/octolab-verify.mjs netd serve --socket /run/x/n.sock --group labs` (foreground; keep it running) or, in the background, `sudo /opt/ov/bin/run-netd.sh --daemon --socket /run/x/n.sock --group labs`.',
+        'microvm-netd is not running: systemd does not run here, so start it by hand: `sudo /opt/ov/bin/octolab-verify.cjs netd serve --socket /run/x/n.sock --group labs` (foreground; keep it running) or, in the background, `sudo /opt/ov/bin/run-netd.sh --daemon --socket /run/x/n.sock --group labs`.',
       );
       expect(hints.netdNotRunning(on({ systemd: false }, { wsl: true }))).toContain('systemd does not run here');
     });

@@ -11,7 +11,7 @@ import { HeldNetd } from './held-netd.ts';
 // netd stand-in for a TAP and, when interrupted, releases it during teardown. The stand-in holds
 // each request until the test answers, so the test decides exactly when teardown may go on.
 
-const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 let sandbox: BootSandbox;
 let netd: HeldNetd;
 beforeEach(async () => {
@@ -45,7 +45,7 @@ function startBoot() {
   return { child, done };
 }
 
-describe('bin/octolab-verify.mjs on SIGINT/SIGTERM', { timeout: 60_000 }, () => {
+describe('bin/octolab-verify.cjs on SIGINT/SIGTERM', { timeout: 60_000 }, () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('on one %s lets the command tear down and exits with the command\'s own code', async (signal) => {
     const { child, done } = startBoot();
     const alloc = await netd.next('alloc_vm_net');

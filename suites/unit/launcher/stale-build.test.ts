@@ -5,8 +5,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dir as tmpDir } from 'tmp-promise';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-// scripts/built.mjs and scripts/build.mjs, copied into a throwaway package with one tiny program
-// (src/hello.ts prints what src/word.ts exports): a launcher must never run a stale build. The
+// scripts/built.cjs and scripts/build.mjs, copied into a throwaway package with two tiny programs
+// that print what src/word.ts exports: src/hello.ts, built as an ES module like the fakes, and
+// src/cli.ts, built as CommonJS like the CLI. A launcher must never run a stale build. The
 // project's own dist/ is not touched (other tests run from it meanwhile).
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -16,14 +17,20 @@ let cleanup: () => Promise<void>;
 /** Creates the throwaway package; `esbuild: false` leaves node_modules out. */
 async function createPackage(options: { esbuild?: boolean } = {}): Promise<void> {
   await fs.mkdir(path.join(root, 'scripts'));
-  for (const file of ['build.mjs', 'built.mjs']) await fs.copyFile(path.join(REPO, 'scripts', file), path.join(root, 'scripts', file));
-  await fs.writeFile(path.join(root, 'scripts', 'build-entries.mjs'), "export const ENTRIES = { hello: 'src/hello.ts' };\nexport const PRECOMPILED = {};\n");
+  for (const file of ['build.mjs', 'built.cjs']) await fs.copyFile(path.join(REPO, 'scripts', file), path.join(root, 'scripts', file));
+  await fs.writeFile(
+    path.join(root, 'scripts', 'build-entries.mjs'),
+    "export const CLI_ENTRY = { source: 'src/cli.ts', output: 'cli.cjs' };\nexport const ENTRIES = { hello: 'src/hello.ts' };\nexport const PRECOMPILED = {};\n",
+  );
+  await fs.writeFile(path.join(root, 'package.json'), '{ "name": "throwaway", "type": "module" }\n');
   await fs.writeFile(path.join(root, 'tsconfig.json'), '{}\n');
   await fs.mkdir(path.join(root, 'src'));
   await fs.writeFile(path.join(root, 'src', 'hello.ts'), "import { word } from './word.ts';\nconsole.log(word);\n");
+  await fs.writeFile(path.join(root, 'src', 'cli.ts'), "import { word } from './word.ts';\nexport function runCli(): void {\n  console.log(`cli ${word}`);\n}\n");
   await writeWord('one');
   await fs.mkdir(path.join(root, 'bin'));
-  await fs.writeFile(path.join(root, 'bin', 'hello.mjs'), "import { loadBuilt } from '../scripts/built.mjs';\nawait loadBuilt('hello', { program: 'hello', announce: true });\n");
+  await fs.writeFile(path.join(root, 'bin', 'hello.mjs'), "import { loadBuilt } from '../scripts/built.cjs';\nawait loadBuilt('hello', { program: 'hello', announce: true });\n");
+  await fs.writeFile(path.join(root, 'bin', 'cli.cjs'), "require('../scripts/built.cjs').requireBuilt('cli.cjs', { program: 'cli', announce: true }).then((m) => m.runCli());\n");
   if (options.esbuild !== false) await fs.symlink(path.join(REPO, 'node_modules'), path.join(root, 'node_modules'));
 }
 
@@ -38,10 +45,11 @@ function run(file: string, args: string[] = []): Promise<{ code: number | null; 
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 const hello = () => run('bin/hello.mjs');
+const cli = () => run('bin/cli.cjs');
 
-/** The package's copy of scripts/built.mjs, imported in this process (quicker than a launcher per step). */
-async function builtModule(): Promise<typeof import('../../../scripts/built.mjs')> {
-  return import(pathToFileURL(path.join(root, 'scripts', 'built.mjs')).href);
+/** The package's copy of scripts/built.cjs, imported in this process (quicker than a launcher per step). */
+async function builtModule(): Promise<typeof import('../../../scripts/built.cjs')> {
+  return import(pathToFileURL(path.join(root, 'scripts', 'built.cjs')).href);
 }
 
 beforeEach(async () => {
@@ -56,7 +64,11 @@ describe('a launcher and its build', { timeout: 60_000 }, () => {
     await createPackage();
     expect(await hello()).toEqual({ code: 0, stdout: 'one\n', stderr: expect.stringMatching(/^hello: rebuilt dist\/ \(no build yet\) in \d+\.\d\d s\n$/) });
     expect(await hello()).toEqual({ code: 0, stdout: 'one\n', stderr: '' });
+    expect(await cli()).toEqual({ code: 0, stdout: 'cli one\n', stderr: '' });
     expect(await run('scripts/build.mjs', ['--check'])).toMatchObject({ code: 0, stdout: 'build: dist/ is up to date\n' });
+    // The CLI's output is CommonJS (it loads without the ES module loader); the program's an ES module.
+    expect(await fs.readFile(path.join(root, 'dist', 'cli.cjs'), 'utf8')).toMatch(/^"use strict";\n[^]*module\.exports = /);
+    expect(await fs.readFile(path.join(root, 'dist', 'hello.js'), 'utf8')).not.toContain('module.exports');
   });
 
   it('rebuilds when an imported source changed, naming it, and runs the new code', async () => {
@@ -64,7 +76,8 @@ describe('a launcher and its build', { timeout: 60_000 }, () => {
     await hello();
     await writeWord('two');
     expect(await run('scripts/build.mjs', ['--check'])).toMatchObject({ code: 1, stderr: 'build: dist/ is out of date (src/word.ts changed): run pnpm build\n' });
-    expect(await hello()).toEqual({ code: 0, stdout: 'two\n', stderr: expect.stringContaining('rebuilt dist/ (src/word.ts changed)') });
+    expect(await cli()).toEqual({ code: 0, stdout: 'cli two\n', stderr: expect.stringMatching(/^cli: rebuilt dist\/ \(src\/word\.ts changed\) in \d+\.\d\d s\n$/) });
+    expect(await hello()).toEqual({ code: 0, stdout: 'two\n', stderr: '' });
   });
 
   it('counts a source whose mtime went back (same size, e.g. restored from an archive) as changed, and a missing output too', async () => {

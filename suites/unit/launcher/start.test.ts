@@ -11,17 +11,19 @@ import { TOOL_NAME, TOOL_VERSION } from '../../../lib/version.ts';
 // The real launcher, started as a process: what it prints for --help/--version, and which modules
 // each start loads (recorded by a preload), so a heavy import on the start path fails here.
 
-const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 const RECORDER = fileURLToPath(new URL('./record-loads.mjs', import.meta.url));
 const HEAVY_PACKAGES = ['execa', 'undici', 'zx', 'koffi', 'junit-report-builder', 'yaml', 'ajv', 'tmp-promise', 'esbuild'];
-const COMMAND_CHUNK = new RegExp(`^(${COMMAND_TABLE.map((c) => c.name).join('|')})-[A-Z0-9]+\\.js$`);
+const COMMAND_CHUNK = new RegExp(`^(${COMMAND_TABLE.map((c) => c.name).join('|')})-[A-Z0-9]+\\.cjs$`);
 
 interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** dist/ files imported, by base name. */
+  /** dist/ files imported or required, by base name. */
   distFiles: string[];
+  /** dist/ files loaded as ES modules (the CLI's are CommonJS, so none). */
+  esDistFiles: string[];
   /** Packages from node_modules, imported or required, by name. */
   packages: string[];
 }
@@ -44,16 +46,18 @@ async function runRecorded(args: string[], env: Record<string, string> = {}): Pr
       const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
       const lines = (await fs.readFile(record, 'utf8')).split('\n').filter(Boolean);
       const distFiles = new Set<string>();
+      const esDistFiles = new Set<string>();
       const packages = new Set<string>();
       for (const line of lines) {
         const target = line.slice(line.indexOf(' ') + 1);
-        const inDist = /\/dist\/([^/]+\.js)$/.exec(target);
+        const inDist = /\/dist\/([^/]+\.c?js)$/.exec(target);
         if (inDist) distFiles.add(inDist[1]!);
+        if (inDist && line.startsWith('import ')) esDistFiles.add(inDist[1]!);
         const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(target);
         if (inModules) packages.add(inModules[1]!);
         else if (line.startsWith('require ') && !target.startsWith('.') && !target.startsWith('/') && !target.startsWith('node:')) packages.add(target);
       }
-      return { code, stdout, stderr, distFiles: [...distFiles], packages: [...packages].filter((name) => !isBuiltin(name)) };
+      return { code, stdout, stderr, distFiles: [...distFiles], esDistFiles: [...esDistFiles], packages: [...packages].filter((name) => !isBuiltin(name)) };
     },
     { unsafeCleanup: true },
   );
@@ -72,7 +76,8 @@ describe('octolab-verify --help and --version (the real launcher)', { timeout: 6
     expect(listed.slice(0, 8)).toEqual(['doctor', 'verify', 'boot', 'netd', 'image', 'setup', 'rollback', 'cleanup']);
     for (const entry of COMMAND_TABLE) expect(run.stdout).toContain(`  ${entry.name.padEnd(10)} ${entry.summary}\n`);
     expect(run.stdout).toContain('-V, --version');
-    expect(run.distFiles).toContain('octolab-verify.js');
+    expect(run.distFiles).toContain('octolab-verify.cjs');
+    expect(run.esDistFiles).toEqual([]);
     expect(run.distFiles.filter((file) => COMMAND_CHUNK.test(file))).toEqual([]);
     expect(run.packages).toEqual([]);
   });
@@ -82,6 +87,21 @@ describe('octolab-verify --help and --version (the real launcher)', { timeout: 6
     expect(run).toMatchObject({ code: 0, stdout: `${TOOL_NAME} ${TOOL_VERSION}\n`, stderr: '' });
     expect(run.distFiles.filter((file) => COMMAND_CHUNK.test(file))).toEqual([]);
     expect(run.packages).toEqual([]);
+  });
+
+  it('runs from the launcher\'s former name too (bin/octolab-verify.mjs, which links made by earlier setups name)', async () => {
+    const legacy = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [legacy, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    expect(await run(['--version'])).toEqual({ code: 0, stdout: `${TOOL_NAME} ${TOOL_VERSION}\n`, stderr: '' });
+    expect(await run(['frobnicate'])).toMatchObject({ code: 64, stdout: '', stderr: expect.stringContaining('unknown command "frobnicate"') });
   });
 
   it('answers an unknown command with exit 64 and one line pointing to --help, loading no command', async () => {
@@ -126,6 +146,7 @@ describe('what each command loads', { timeout: 60_000 }, () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Hello, World!');
     expect(run.distFiles.filter((file) => COMMAND_CHUNK.test(file)).map((file) => file.split('-')[0])).toEqual(['boot']);
+    expect(run.esDistFiles).toEqual([]);
     expect(run.packages.filter((name) => HEAVY_PACKAGES.includes(name))).toEqual([]);
   });
 });

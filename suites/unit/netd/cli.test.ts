@@ -12,7 +12,7 @@ import { UsageError } from '../../../lib/errors.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../../../lib/version.ts';
 import { LABS } from './support.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 
 function io(): CliIo {
   return { argv: [], env: {}, stdout: new PassThrough(), stderr: new PassThrough(), cwd: '/nonexistent' };

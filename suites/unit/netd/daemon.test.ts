@@ -62,7 +62,7 @@ describe('daemon startup', () => {
     ['when the socket path is a regular file', (h) => void h.files.set(SOCKET, { kind: 'file', mode: 0o644, uid: 0, gid: 0 }), {}, 'NETD_PATH_NOT_SOCKET'],
     ['when the pidfile names a live microvm-netd', (h) => {
       h.files.set(PIDFILE, { kind: 'file', mode: 0o644, uid: 0, gid: 0, content: '77\n' });
-      h.processes.set(77, 'node bin/octolab-verify.mjs netd serve');
+      h.processes.set(77, 'node bin/octolab-verify.cjs netd serve');
     }, {}, 'NETD_ALREADY_RUNNING'],
     ['when the links cannot be listed (no ip, or no such namespace)', (_h, links) => void links.failQuery({ errno: 'OTHER', message: 'Cannot open network namespace' }), {}, 'NETD_LINKS_UNUSABLE'],
   ];

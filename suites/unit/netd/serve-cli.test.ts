@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // `netd serve` refuses settings it cannot work with before it touches anything: one line on
 // stderr naming the value and the fix, exit 64 for an option, 78 for an OCTOLAB_* variable.
-// Spawned through the real launcher (bin/octolab-verify.mjs), in an empty directory, as a user
+// Spawned through the real launcher (bin/octolab-verify.cjs), in an empty directory, as a user
 // would; none of these gets as far as needing root.
 
-const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/octolab-verify.cjs', import.meta.url));
 let tmp: DirectoryResult;
 beforeAll(async () => {
   tmp = await dir({ unsafeCleanup: true });

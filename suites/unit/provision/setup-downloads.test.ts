@@ -41,7 +41,7 @@ describe('setup against a local artifact server', () => {
     );
     expect(world.host.calls).toEqual([]); // the group existed: no groupadd; no systemd here: no systemctl
     expect(await fs.readlink(path.join(layout.binDir, 'octolab-verify'))).toBe(LAUNCHER_PATH);
-    expect(output()).toMatch(/\[done\] launcher +linked .*octolab-verify -> .*bin\/octolab-verify\.mjs/);
+    expect(output()).toMatch(/\[done\] launcher +linked .*octolab-verify -> .*bin\/octolab-verify\.cjs/);
     expect(output()).toMatch(/\[skip\] netd +microvm-netd is not installed as a service: systemd does not run here, so start it by hand: `.*netd serve`/);
   });
 

@@ -43,6 +43,24 @@ describe('setup: octolab-verify on PATH', () => {
     expect(output()).toMatch(/\[ok  \] launcher +.*already points to/);
   });
 
+  it('re-points a link to the launcher\'s former name (bin/octolab-verify.mjs, made by an earlier setup) at bin/octolab-verify.cjs', async () => {
+    const link = path.join(installLayout(world.prefix).binDir, 'octolab-verify');
+    await fs.mkdir(path.dirname(link), { recursive: true });
+    await fs.symlink(path.join(PACKAGE_ROOT, 'bin', 'octolab-verify.mjs'), link);
+    expect(await world.setup()).toBe(0);
+    expect(await fs.readlink(link)).toBe(LAUNCHER_PATH);
+    expect(output()).toMatch(/\[done\] launcher +linked .*octolab-verify -> .*bin\/octolab-verify\.cjs/);
+  });
+
+  it('leaves a link to something else alone, and says so', async () => {
+    const link = path.join(installLayout(world.prefix).binDir, 'octolab-verify');
+    await fs.mkdir(path.dirname(link), { recursive: true });
+    await fs.symlink('/opt/other/bin/octolab-verify.js', link);
+    expect(await world.setup()).toBe(0);
+    expect(await fs.readlink(link)).toBe('/opt/other/bin/octolab-verify.js');
+    expect(output()).toMatch(/\[skip\] launcher +.*points to \/opt\/other\/bin\/octolab-verify\.js, which setup did not install: left alone/);
+  });
+
   it('leaves a file of someone else\'s at that place alone, and says so', async () => {
     const link = path.join(installLayout(world.prefix).binDir, 'octolab-verify');
     await fs.mkdir(path.dirname(link), { recursive: true });

@@ -6,7 +6,7 @@ import { withDir } from 'tmp-promise';
 import { describe, expect, it } from 'vitest';
 import { FLEET_DIR, ROOT } from './fleet-fixtures.ts';
 
-const CLI = path.join(ROOT, 'bin/octolab-verify.mjs');
+const CLI = path.join(ROOT, 'bin/octolab-verify.cjs');
 const GOLDEN = path.join(ROOT, 'fixtures/golden/report/fleet.md');
 
 function report(args: string[], cwd = ROOT) {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { NAGIOS } from '../../../../lib/doctor/outputs/exit-scheme.ts';
 import { requireTools } from '../../../support/require.ts';
 
-const CLI = fileURLToPath(new URL('../../../../bin/octolab-verify.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../../bin/octolab-verify.cjs', import.meta.url));
 
 function launch(args: string[], cwd: string) {
   return execa(process.execPath, [CLI, ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });

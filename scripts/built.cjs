@@ -1,28 +1,30 @@
 /**
- * Starts a program from dist/ (scripts/build.mjs writes it), never from a stale build: before the
- * import it compares every input recorded in dist/build-stamp.json with the file on disk (mtime
- * and size; one stat per source, about a millisecond for this project) and rebuilds when one
+ * Starts a program from dist/ (scripts/build.mjs writes it), never from a stale build: before
+ * loading it compares every input recorded in dist/build-stamp.json with the file on disk (mtime
+ * and size; one stat per source, a few milliseconds for this project) and rebuilds when one
  * differs. When rebuilding is impossible (esbuild missing, dist/ not writable, a syntax error) the
  * program refuses with one line naming the fix and exit 78, instead of running old code.
  *
- * Plain JavaScript on purpose: launchers import it before anything is built. Loads no esbuild
- * unless a rebuild is due, and takes node:fs through process.getBuiltinModule rather than an
- * `import`: a process's first ES import of a builtin costs about a tenth of `node -e 0`.
+ * Plain CommonJS on purpose: launchers load it before anything is built, and the CLI's launcher
+ * (bin/octolab-verify.cjs) starts without Node's ES module loader; the ES-module launchers (the
+ * fakes) import it too. Loads no esbuild unless a rebuild is due.
  */
-const { readFileSync, statSync } = process.getBuiltinModule?.('node:fs') ?? (await import('node:fs'));
+'use strict';
+const { readFileSync, statSync } = require('node:fs');
+const path = require('node:path');
 
 /** This package's directory (where package.json is). */
-export const PACKAGE_ROOT = decodeURIComponent(new URL('..', import.meta.url).pathname).replace(/\/$/, '');
+const PACKAGE_ROOT = path.dirname(__dirname);
 /** Where the build goes; ignored by git. */
-export const DIST_DIR = `${PACKAGE_ROOT}/dist`;
+const DIST_DIR = `${PACKAGE_ROOT}/dist`;
 /** The build's record of its inputs and outputs, written last. */
-export const STAMP_FILE = `${DIST_DIR}/build-stamp.json`;
+const STAMP_FILE = `${DIST_DIR}/build-stamp.json`;
 
 /** Exit code when the build is stale and cannot be rebuilt: 78, the CLI's configuration error. */
-export const EXIT_STALE_BUILD = 78;
+const EXIT_STALE_BUILD = 78;
 
 /** Returns why dist/ is out of date ("lib/x.ts changed", "no build yet", ...), or null when it is current. */
-export function findStaleInput() {
+function findStaleInput() {
   let stamp;
   try {
     stamp = JSON.parse(readFileSync(STAMP_FILE, 'utf8'));
@@ -58,7 +60,7 @@ function explainFailure(error, describeBuildError) {
  * Throws an Error whose message is one line with the fix when the build is stale and cannot be
  * rebuilt.
  */
-export async function ensureBuilt() {
+async function ensureBuilt() {
   const reason = findStaleInput();
   if (!reason) return { rebuilt: false, reason: null, durationMs: 0 };
   let builder;
@@ -72,10 +74,10 @@ export async function ensureBuilt() {
 }
 
 /**
- * Imports dist/<name>.js after making sure it is current. `program` names the caller in the one
- * line printed when it cannot be; `announce` (the CLI's) also says when a rebuild happened.
+ * Makes sure dist/ is current, or ends the process with one line and exit 78. `program` names the
+ * caller in that line; `announce` (the CLI's) also says when a rebuild happened.
  */
-export async function loadBuilt(name, { program, announce = false } = {}) {
+async function ensureBuiltOrExit({ program, announce = false }) {
   if (typeof process.getBuiltinModule !== 'function') {
     process.stderr.write(`${program}: needs Node.js 20.16 or newer (this is ${process.version}): install a current Node 20 or 22\n`);
     process.exit(EXIT_STALE_BUILD);
@@ -87,5 +89,18 @@ export async function loadBuilt(name, { program, announce = false } = {}) {
     process.stderr.write(`${program}: ${error.message}\n`);
     process.exit(EXIT_STALE_BUILD);
   }
-  return import(new URL(`../dist/${name}.js`, import.meta.url).href);
 }
+
+/** Imports the ES-module program dist/<name>.js (a fake, a helper) once dist/ is current (ensureBuiltOrExit). */
+async function loadBuilt(name, options = {}) {
+  await ensureBuiltOrExit(options);
+  return import(require('node:url').pathToFileURL(`${DIST_DIR}/${name}.js`).href);
+}
+
+/** Requires the CommonJS program dist/<file> (the CLI) once dist/ is current (ensureBuiltOrExit). */
+async function requireBuilt(file, options = {}) {
+  await ensureBuiltOrExit(options);
+  return require(`${DIST_DIR}/${file}`);
+}
+
+module.exports = { PACKAGE_ROOT, DIST_DIR, STAMP_FILE, EXIT_STALE_BUILD, findStaleInput, ensureBuilt, loadBuilt, requireBuilt };
