@@ -181,10 +181,16 @@ async function esmOnlyDependencies() {
  * require() inside a promise, so loading a command never starts the ES module loader.
  */
 async function toCommonJs(transform, code, file) {
-  // Strict, as the ES module was; the banner again, since the transform drops comments.
-  const result = await transform(code, { banner: `"use strict";\n${BANNER}`, format: 'cjs', platform: 'node', target: 'node20', supported: { 'dynamic-import': false }, keepNames: true, legalComments: 'none', sourcefile: file, logLevel: 'silent' });
-  return result.code;
+  // The transform keeps only legal comments: each module's source path (`// lib/x.ts`) goes
+  // through it as one (`//! lib/x.ts`) and comes back. The banner is put back, and "use strict"
+  // keeps the ES module's semantics.
+  const marked = code.replace(SOURCE_PATH_COMMENT, '//! $1');
+  const result = await transform(marked, { banner: `"use strict";\n${BANNER}`, format: 'cjs', platform: 'node', target: 'node20', supported: { 'dynamic-import': false }, legalComments: 'inline', sourcefile: file, logLevel: 'silent' });
+  return result.code.replace(/^(\s*)\/\/! /gm, '$1// ');
 }
+
+/** The comment esbuild puts before each module of a bundle: its path. */
+const SOURCE_PATH_COMMENT = /^\/\/ ((?:lib|fixtures|suites|scripts|node_modules)\/\S+)$/gm;
 
 /** Writes the outputs: chunks first, entries next (each atomically); returns their dist/-relative names. */
 async function writeOutputs(outputFiles, entryFiles, render) {
