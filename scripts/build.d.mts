@@ -2,3 +2,4 @@
 export declare function buildAll(): Promise<{ inputs: number; outputs: number; durationMs: number }>;
 export declare function describeBuildError(error: unknown): string;
 export declare function useBuiltinModule(code: string): string;
+export declare function toCommonJs(code: string, file: string): Promise<string>;

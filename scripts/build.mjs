@@ -178,14 +178,19 @@ async function esmOnlyDependencies() {
 /**
  * Turns one ES module of the CLI's split build into CommonJS: its imports of other chunks become
  * require() calls (the files end in .cjs already), a dynamic import() of a command's chunk a
- * require() inside a promise, so loading a command never starts the ES module loader.
+ * require() inside a promise, so loading a command never starts the ES module loader. Throws,
+ * naming the file, for whatever CommonJS cannot express (top-level await, import.meta beyond the
+ * url the source plugin rewrites) instead of letting esbuild empty it with a warning.
  */
-async function toCommonJs(transform, code, file) {
+export async function toCommonJs(code, file) {
+  const { transform } = await import('esbuild');
   // The transform keeps only legal comments: each module's source path (`// lib/x.ts`) goes
   // through it as one (`//! lib/x.ts`) and comes back. The banner is put back, and "use strict"
   // keeps the ES module's semantics.
   const marked = code.replace(SOURCE_PATH_COMMENT, '//! $1');
   const result = await transform(marked, { banner: `"use strict";\n${BANNER}`, format: 'cjs', platform: 'node', target: 'node20', supported: { 'dynamic-import': false }, legalComments: 'inline', sourcefile: file, logLevel: 'silent' });
+  const warning = result.warnings[0];
+  if (warning) throw new Error(`${path.basename(file)}: cannot be CommonJS: ${warning.text}`);
   return result.code.replace(/^(\s*)\/\/! /gm, '$1// ');
 }
 
@@ -213,7 +218,7 @@ export async function buildAll() {
     const stats = await fs.stat(path.join(PACKAGE_ROOT, file));
     inputs[file] = [stats.mtimeMs, stats.size];
   }
-  const { build, transform } = await import('esbuild'); // here, so `--check` and the launchers' check never load it
+  const { build } = await import('esbuild'); // here, so `--check` and the launchers' check never load it
   const replacements = await renderPrecompiled(build, inputs);
   const split = {
     ...COMMON_OPTIONS,
@@ -241,7 +246,7 @@ export async function buildAll() {
   });
   for (const name of esmOnly) inputs[`node_modules/${name}/package.json`] = await fs.stat(path.join(PACKAGE_ROOT, 'node_modules', name, 'package.json')).then((s) => [s.mtimeMs, s.size]);
   const outputs = [
-    ...(await writeOutputs(cli.outputFiles, new Set([CLI_ENTRY.output]), async (file) => toCommonJs(transform, useBuiltinModule(file.text), file.path))),
+    ...(await writeOutputs(cli.outputFiles, new Set([CLI_ENTRY.output]), async (file) => toCommonJs(useBuiltinModule(file.text), file.path))),
     ...(await writeOutputs(programs.outputFiles, new Set(Object.keys(ENTRIES).map((name) => `${name}.js`)), async (file) => useBuiltinModule(file.text))),
   ];
   const keep = new Set([...outputs, ...(await previousOutputs()), path.basename(STAMP_FILE)]);

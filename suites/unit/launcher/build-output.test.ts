@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useBuiltinModule } from '../../../scripts/build.mjs';
+import { describeBuildError, toCommonJs, useBuiltinModule } from '../../../scripts/build.mjs';
 
 // The build turns the outputs' imports of Node builtins into process.getBuiltinModule constants
 // (a first ES import of a builtin costs a tenth of `node -e 0`); every form esbuild prints.
@@ -27,5 +27,29 @@ describe('useBuiltinModule (the build\'s rewrite of builtin imports)', () => {
     const rewritten = useBuiltinModule('import { promises as fs, constants } from "node:fs";');
     const evaluate = new Function(`${rewritten}\nreturn { fs, constants };`) as () => { fs: unknown; constants: unknown };
     expect(evaluate()).toEqual({ fs: promises, constants });
+  });
+});
+
+// The CLI's chunks are split as ES modules and transformed one by one into CommonJS.
+
+describe('toCommonJs (the transform of each CLI chunk)', () => {
+  it('requires the chunks it imports, loads a command\'s chunk through require in a promise, keeps the source paths and strict mode', async () => {
+    const code = await toCommonJs('// lib/a.ts\nimport { a } from "./chunk-X.cjs";\nexport const load = () => import("./boot-Y.cjs");\nexport { a };\n', '/pkg/dist/m.cjs');
+    expect(code).toMatch(/^"use strict";\n\/\/ Built by scripts\/build\.mjs/);
+    expect(code).toContain('require("./chunk-X.cjs")');
+    expect(code).toMatch(/Promise\.resolve\(\)\.then\(\(\) => __toESM\(require\("\.\/boot-Y\.cjs"\)\)\)/);
+    expect(code).not.toMatch(/\bimport\(/);
+    expect(code).toContain('\n// lib/a.ts\n');
+    const module = { exports: {} as Record<string, unknown> };
+    const required: string[] = [];
+    new Function('module', 'exports', 'require', code)(module, module.exports, (id: string) => (required.push(id), { a: 42, __esModule: true }));
+    expect(module.exports.a).toBe(42);
+    expect(required).toEqual(['./chunk-X.cjs']);
+  });
+
+  it('refuses what CommonJS cannot express, naming the file: import.meta beyond the url, top-level await', async () => {
+    await expect(toCommonJs('export const d = import.meta.dirname;\n', '/pkg/dist/bad.cjs')).rejects.toThrow(/^bad\.cjs: cannot be CommonJS: "import\.meta" is not available/);
+    const error = await toCommonJs('await Promise.resolve();\nexport {};\n', '/pkg/dist/tla.cjs').catch((e: unknown) => e);
+    expect(describeBuildError(error)).toMatch(/^\/pkg\/dist\/tla\.cjs:1:0: Top-level await is currently not supported with the "cjs" output format/);
   });
 });
