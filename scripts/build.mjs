@@ -10,7 +10,8 @@
  *   Node's ES module loader, about a sixth of `node -e 0` before the first line runs, and lets
  *   scripts/built.cjs hand V8 a code cache for each file. esbuild splits only ES modules, so the
  *   split ES output is transformed file by file into CommonJS; packages that ship only as ES
- *   modules (execa) are bundled in, since CommonJS cannot require them on Node 20;
+ *   modules (execa) are bundled in, since Node 20 before 20.19 cannot require them (package.json
+ *   allows 20.16);
  * - the other programs (ENTRIES: the fakes and the helpers tests spawn) as ES modules, dist/*.js,
  *   because they use top-level await.
  *
@@ -155,7 +156,7 @@ async function previousOutputs() {
 
 /**
  * Dependencies that ship only as ES modules (package.json "type": "module" and no "require"
- * condition for "."): CommonJS cannot require them on Node 20, so the CLI's build bundles them.
+ * condition for "."): Node 20 before 20.19 cannot require them, so the CLI's build bundles them.
  */
 async function esmOnlyDependencies() {
   const manifest = JSON.parse(await fs.readFile(path.join(PACKAGE_ROOT, 'package.json'), 'utf8'));
@@ -203,7 +204,6 @@ async function writeOutputs(outputFiles, entryFiles, render) {
   for (const file of ordered) await writeAtomically(file.path, await render(file));
   return outputFiles.map((file) => path.relative(DIST_DIR, file.path));
 }
-
 
 /**
  * Builds every entry into dist/ and writes the stamp; resolves with what it did. Outputs are

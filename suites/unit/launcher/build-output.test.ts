@@ -1,4 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DIST_DIR } from '../../../scripts/built.cjs';
 import { describeBuildError, toCommonJs, useBuiltinModule } from '../../../scripts/build.mjs';
 
 // The build turns the outputs' imports of Node builtins into process.getBuiltinModule constants
@@ -53,3 +57,37 @@ describe('toCommonJs (the transform of each CLI chunk)', () => {
     expect(describeBuildError(error)).toMatch(/^\/pkg\/dist\/tla\.cjs:1:0: Top-level await is currently not supported with the "cjs" output format/);
   });
 });
+
+describe('the CLI\'s CommonJS build in dist/', () => {
+  it('requires only packages whose entry for require is CommonJS (one that ships only as ES modules, like execa, is bundled in: Node 20 before 20.19 cannot require it)', () => {
+    const files = readdirSync(DIST_DIR).filter((name) => name.endsWith('.cjs'));
+    expect(files).toContain('octolab-verify.cjs');
+    const packages = new Map<string, string>();
+    for (const name of files) {
+      for (const [, id] of readFileSync(path.join(DIST_DIR, name), 'utf8').matchAll(/\brequire\("([^".][^"]*)"\)/g)) {
+        if (!id!.startsWith('node:')) packages.set(id!, name);
+      }
+    }
+    expect(packages.size).toBeGreaterThan(0);
+    for (const [id, name] of packages) {
+      const entry = createRequire(path.join(DIST_DIR, name)).resolve(id);
+      expect(isCommonJs(entry), `${name} requires ${id}, whose entry ${entry} is an ES module`).toBe(true);
+    }
+  });
+});
+
+/** Whether Node loads `file` as CommonJS: .cjs, or .js under a package.json without "type": "module". */
+function isCommonJs(file: string): boolean {
+  if (file.endsWith('.cjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    let manifest: { type?: string };
+    try {
+      manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: string };
+    } catch {
+      continue;
+    }
+    return manifest.type !== 'module';
+  }
+  return true;
+}
