@@ -31,6 +31,8 @@ export interface LaunchOptions {
   closeStdout?: boolean;
   /** Run through `node <launcher>` instead of executing the launcher (the shebang's `--` is bypassed). */
   viaNode?: boolean;
+  /** Another launcher file than bin/octolab-verify.cjs (e.g. its former name, bin/octolab-verify.mjs). */
+  launcher?: string;
   /** Run as this user (a root caller only): its uid and gid, with no supplementary groups. */
   user?: { uid: number; gid: number };
 }
@@ -43,7 +45,8 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
 /** Runs `octolab-verify args…` and resolves when it ends. */
 export function runLauncher(args: readonly string[], options: LaunchOptions): Promise<LauncherRun> {
   const stdio: StdioOptions = ['ignore', options.stdout ?? 'pipe', 'pipe'];
-  const [file, argv] = options.viaNode ? [process.execPath, [LAUNCHER, ...args]] : [LAUNCHER, [...args]];
+  const launcher = options.launcher ?? LAUNCHER;
+  const [file, argv] = options.viaNode ? [process.execPath, [launcher, ...args]] : [launcher, [...args]];
   const child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? baseEnv(), stdio, ...options.user });
   let stdout = '';
   let stderr = '';

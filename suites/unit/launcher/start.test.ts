@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { FAKE_FIRECRACKER_BIN, writeFakeImages } from '../../../fixtures/fake-firecracker/index.ts';
 import { COMMAND_TABLE } from '../../../lib/cli/command-table.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../../../lib/version.ts';
+import { runLauncher } from '../cli/run-launcher.ts';
 
 // The real launcher, started as a process: what it prints for --help/--version, and which modules
 // each start loads (recorded by a preload), so a heavy import on the start path fails here.
@@ -91,16 +92,8 @@ describe('octolab-verify --help and --version (the real launcher)', { timeout: 6
 
   it('runs from the launcher\'s former name too (bin/octolab-verify.mjs, which links made by earlier setups name)', async () => {
     const legacy = fileURLToPath(new URL('../../../bin/octolab-verify.mjs', import.meta.url));
-    const run = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [legacy, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.once('close', (code) => resolve({ code, stdout, stderr }));
-      });
-    expect(await run(['--version'])).toEqual({ code: 0, stdout: `${TOOL_NAME} ${TOOL_VERSION}\n`, stderr: '' });
+    const run = (args: string[]) => runLauncher(args, { cwd: process.cwd(), launcher: legacy, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    expect(await run(['--version'])).toMatchObject({ code: 0, stdout: `${TOOL_NAME} ${TOOL_VERSION}\n`, stderr: '' });
     expect(await run(['frobnicate'])).toMatchObject({ code: 64, stdout: '', stderr: expect.stringContaining('unknown command "frobnicate"') });
   });
 
